@@ -1,5 +1,5 @@
 /** Unit tests (no network, no engines) and workflow tests (local mode, real engines) run as separate projects. */
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] };
+const transform = { '^.+\\.ts$': 'ts-jest' }; // transpile-only: tsconfig sets isolatedModules
 
 module.exports = {
   projects: [

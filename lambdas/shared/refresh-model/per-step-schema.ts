@@ -8,15 +8,23 @@ import { RESTORE_TYPES } from './refresh-file-schema';
  * written so existing files run unchanged; `fromPerStep` turns it into the concise model.
  */
 
-/** "true", "False", ... or a JSON boolean. */
+/** "true", "False", ... or a JSON boolean. The pattern spells out the cases because JSON Schema has no /i. */
+const STRING_BOOLEAN = '"true" or "false" (any case), or a JSON boolean';
 export const stringBoolean = z
-  .union([z.boolean(), z.string().regex(/^(true|false)$/i)])
-  .describe('"true" or "false" (any case), or a JSON boolean');
+  .union([
+    z.boolean(),
+    z
+      .string()
+      .regex(/^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$/)
+      .describe(STRING_BOOLEAN),
+  ])
+  .describe(STRING_BOOLEAN);
 
 /** A whole number, also when written as a string ("3306"). */
+const WHOLE_NUMBER = 'a whole number, such as 3306 or "3306"';
 export const wholeNumber = z
-  .union([z.number().int().min(0), z.string().regex(/^\d+$/)])
-  .describe('a whole number, such as 3306 or "3306"');
+  .union([z.number().int().min(0), z.string().regex(/^\d+$/).describe(WHOLE_NUMBER)])
+  .describe(WHOLE_NUMBER);
 
 const text = (description: string) => z.string().describe(description);
 

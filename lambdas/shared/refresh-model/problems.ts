@@ -171,6 +171,17 @@ function issueToProblems(issue: z.core.$ZodIssue, input: unknown, path: JsonPath
       const size = sizeLimit(issue);
       return [at(`must be ${size}`, context.description ? `${size}: ${context.description}` : size)];
     }
+    case 'invalid_key':
+    case 'invalid_element':
+      // A record key or map element failed its own schema: report its issues at the key's path.
+      return issuesToProblems(issue.issues, input, path);
+    case 'invalid_format':
+      return [
+        at(
+          'does not have the required format',
+          context.description ?? `text matching ${String(issue.pattern ?? issue.format)}`,
+        ),
+      ];
     case 'custom': {
       const expected = (issue.params as { expected?: string } | undefined)?.expected;
       return [at(issue.message, expected ?? context.description ?? 'a valid value')];
