@@ -1,13 +1,9 @@
+import type { z } from 'zod';
 import { PollTimeoutError } from './errors';
+import type { PollStateSchema } from './run/run-state';
 
-/** The progress of a wait/check loop, kept at `$.poll` in the execution state (see lib/constructs/poller.ts). */
-export interface PollState {
-  readonly startedAt: string;
-  readonly deadline: string;
-  readonly waitSeconds: number;
-  readonly attempt: number;
-  readonly done: boolean;
-}
+/** The progress of a wait/check loop, kept at `$.polls.<step>` in the execution state (see lib/constructs/poller.ts). */
+export type PollState = z.output<typeof PollStateSchema>;
 
 export interface PollTiming {
   /** How long the operation usually takes (past runs of the target, else a default); the first check comes then. */
@@ -48,7 +44,7 @@ export function continuePoll(
   timing: Pick<PollTiming, 'intervalSeconds'> = {},
 ): PollState {
   const attempt = state.attempt + 1;
-  if (done) return { ...state, attempt, done: true, waitSeconds: 0 };
+  if (done) return { ...state, attempt, done: true, waitSeconds: 0, finishedAt: now.toISOString() };
   const secondsLeft = (new Date(state.deadline).getTime() - now.getTime()) / 1000;
   if (secondsLeft <= 0) {
     throw new PollTimeoutError(
