@@ -1,9 +1,26 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import { RefreshStack } from '../lib/refresh-stack';
+import { type DatabaseNetworkIds, RefreshStack } from '../lib/refresh-stack';
 
 const app = new App();
+
+/** `cdk deploy -c vpcId=vpc-1 -c subnetIds=subnet-a,subnet-b -c securityGroupIds=sg-1` places the scripts step in the VPC. */
+function databaseNetwork(): DatabaseNetworkIds | undefined {
+  const vpcId = app.node.tryGetContext('vpcId');
+  if (typeof vpcId !== 'string' || vpcId === '') return undefined;
+  const list = (key: string) =>
+    String(app.node.tryGetContext(key) ?? '')
+      .split(',')
+      .map((value) => value.trim())
+      .filter((value) => value !== '');
+  return { vpcId, subnetIds: list('subnetIds'), securityGroupIds: list('securityGroupIds') };
+}
+
+const scriptBuckets = app.node.tryGetContext('scriptBucketNames');
+
 new RefreshStack(app, 'DbRefresh', {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   description: 'dbrefresh: refreshes non-production RDS and Aurora databases from production',
+  databaseNetwork: databaseNetwork(),
+  scriptBucketNames: typeof scriptBuckets === 'string' ? scriptBuckets.split(',') : undefined,
 });

@@ -41,6 +41,9 @@ export class RefreshFileError extends namedError('RefreshFileError') {}
 /** A SQL script or verification query failed; the message names the file, statement and line. */
 export class ScriptError extends namedError('ScriptError') {}
 
+/** A hook function (beforeSwap, afterRefresh) failed or returned a function error. */
+export class HookError extends namedError('HookError') {}
+
 /** A throttling or transient AWS error that survived the handler's own retries; Step Functions retries it. */
 export class TransientAwsError extends namedError('TransientAwsError') {}
 
@@ -52,5 +55,6 @@ export const ERROR_NAMES = {
   targetLocked: TargetLockedError.errorName,
   refreshFile: RefreshFileError.errorName,
   script: ScriptError.errorName,
+  hook: HookError.errorName,
   transientAws: TransientAwsError.errorName,
 } as const;

@@ -27,10 +27,11 @@ export function stepHandler<S extends z.ZodType, R>(
   logic: (event: z.output<S>, context: StepContext) => Promise<R>,
 ): (event: unknown, context?: LambdaContextLike) => Promise<R> {
   return async (event, lambdaContext) => {
+    logger.resetKeys();
+    logger.appendKeys({ step });
     const parsed = schema.parse(event);
     const runId = runIdOf(parsed);
     if (runId) logger.appendKeys({ runId });
-    logger.appendKeys({ step });
     const context: StepContext = lambdaContext?.getRemainingTimeInMillis
       ? { remainingMilliseconds: () => lambdaContext.getRemainingTimeInMillis?.() ?? 0 }
       : NO_DEADLINE;

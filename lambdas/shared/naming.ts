@@ -41,10 +41,18 @@ export function derivedNameProblem(target: string): string | undefined {
 
 /** The identifier the restored copy has until the swap. */
 export function temporaryName(target: string, runId: string): string {
-  return `${target}${TEMPORARY_INFIX}${runId}`;
+  return `${fitting(target)}${TEMPORARY_INFIX}${runId}`;
 }
 
 /** The identifier the old target has between the swap and its retirement. */
 export function retiredName(target: string, runId: string): string {
-  return `${target}${RETIRED_INFIX}${runId}`;
+  return `${fitting(target)}${RETIRED_INFIX}${runId}`;
+}
+
+/**
+ * Targets are limited to MAX_TARGET_LENGTH by the refresh file; names dbrefresh finds on live
+ * resources (an Aurora writer, a replica) may be longer and are shortened so the suffix fits.
+ */
+function fitting(name: string): string {
+  return name.length <= MAX_TARGET_LENGTH ? name : name.slice(0, MAX_TARGET_LENGTH).replace(/-+$/, '');
 }

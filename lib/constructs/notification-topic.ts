@@ -2,6 +2,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { acknowledge } from './acknowledge';
 
 export const NOTIFICATION_TOPIC_ENV = 'NOTIFICATION_TOPIC_ARN';
 
@@ -27,5 +28,10 @@ export class NotificationTopic extends Construct {
   bindPublish(fn: IFunction & { addEnvironment(key: string, value: string): unknown }): void {
     this.topic.grantPublish(fn);
     fn.addEnvironment(NOTIFICATION_TOPIC_ENV, this.topic.topicArn);
+    acknowledge(
+      fn,
+      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      "Publishing to the encrypted topic needs GenerateDataKey* on the topic's own key only",
+    );
   }
 }

@@ -19,14 +19,16 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { ERROR_NAMES } from '../../lambdas/shared/errors';
 
-/** Where a poller keeps its progress in the execution state; the start and check handlers return it. */
-export const POLL_PATH = '$.poll';
+/** Where pollers keep their progress in the execution state, one entry per step; the handlers return it. */
+export const POLLS_PATH = '$.polls';
 /** Where a caught error is put, for the failure path to record. */
 export const ERROR_PATH = '$.error';
 
 export interface PollerProps {
   /** The step as a short sentence, used in the state names: "Restore temporary copy". */
   readonly stepName: string;
+  /** The step's entry under `$.polls` ("restore"), which its check handler reads. */
+  readonly key: string;
   /** Starts the operation; returns `{ startedAt, deadline, waitSeconds, attempt: 0, done }`. */
   readonly start: IFunction;
   /** Describes the operation; returns the poll state with `done`, the next `waitSeconds` and `attempt + 1`, and throws on terminal states and past the deadline. */
@@ -61,12 +63,13 @@ export class Poller extends StateMachineFragment {
     const { stepName } = props;
     const step = stepName.charAt(0).toLowerCase() + stepName.slice(1);
     const maxAttempts = props.maxAttempts ?? 360;
+    const pollPath = `${POLLS_PATH}.${props.key}`;
     const invoke = (stateName: string) =>
       new LambdaInvoke(this, stateName, {
         stateName,
         lambdaFunction: stateName === stepName ? props.start : props.check,
         payloadResponseOnly: true,
-        resultPath: POLL_PATH,
+        resultPath: pollPath,
         taskTimeout: Timeout.duration(props.taskTimeout ?? Duration.minutes(5)),
       }).addRetry({
         errors: [ERROR_NAMES.transientAws],
@@ -80,7 +83,7 @@ export class Poller extends StateMachineFragment {
     const check = invoke(`Check ${step}`);
     const wait = new Wait(this, 'Wait', {
       stateName: `Wait for ${step}`,
-      time: WaitTime.secondsPath(`${POLL_PATH}.waitSeconds`),
+      time: WaitTime.secondsPath(`${pollPath}.waitSeconds`),
     });
     const gaveUp = new Pass(this, 'GaveUp', {
       stateName: `${stepName} took too long`,
@@ -90,9 +93,9 @@ export class Poller extends StateMachineFragment {
       }),
       resultPath: ERROR_PATH,
     }).next(props.failure);
-    const notDone = Condition.booleanEquals(`${POLL_PATH}.done`, false);
+    const notDone = Condition.booleanEquals(`${pollPath}.done`, false);
     const decide = new Choice(this, 'Done', { stateName: `${stepName} done?` })
-      .when(Condition.and(notDone, Condition.numberLessThan(`${POLL_PATH}.attempt`, maxAttempts)), wait)
+      .when(Condition.and(notDone, Condition.numberLessThan(`${pollPath}.attempt`, maxAttempts)), wait)
       .when(notDone, gaveUp);
 
     start.next(wait);

@@ -5,6 +5,7 @@ import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-l
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { acknowledge } from './acknowledge';
 
 /** Where the step folders live: `lambdas/<step>/handler.ts`. */
 export const LAMBDAS_DIR = path.join(__dirname, '..', '..', 'lambdas');
@@ -90,5 +91,17 @@ export class TaskFunction extends NodejsFunction {
     });
     this.entry = entry;
     this.handlerName = handler;
+    for (const policy of ['AWSLambdaBasicExecutionRole', 'AWSLambdaVPCAccessExecutionRole']) {
+      acknowledge(
+        this,
+        `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${policy}]`,
+        'The AWS managed policy Lambda needs to write its logs (and, in a VPC, to attach its network interfaces); it grants nothing else',
+      );
+    }
+    acknowledge(
+      this,
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray tracing (PutTraceSegments, PutTelemetryRecords) has no resource to scope to',
+    );
   }
 }

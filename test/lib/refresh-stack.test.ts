@@ -7,12 +7,16 @@ import { RefreshStack } from '../../lib/refresh-stack';
 const testContext = { 'aws:cdk:bundling-stacks': [] };
 
 describe('RefreshStack', () => {
-  it('declares the outputs the CLI reads to find the table and the topic', () => {
+  it('declares the outputs the CLI reads to find the state machine, the table and the topic', () => {
     const stack = new RefreshStack(new App({ context: testContext }), 'DbRefresh');
 
     const outputs = Template.fromStack(stack).findOutputs('*');
 
-    expect(Object.keys(outputs).sort()).toEqual(['HistoryTableName', 'NotificationTopicArn']);
+    expect(Object.keys(outputs).sort()).toEqual([
+      'HistoryTableName',
+      'NotificationTopicArn',
+      'StateMachineArn',
+    ]);
   });
 
   it('has no unacknowledged cdk-nag AwsSolutions finding', () => {

@@ -23,6 +23,7 @@ export interface RdsResource {
   readonly id: string;
   readonly arn: string;
   readonly status: string;
+  readonly deletionProtection: boolean;
   readonly tags: readonly Tag[];
   readonly endpoint?: string;
   readonly port?: number;
@@ -69,6 +70,7 @@ export function instanceResource(instance: DBInstance): RdsResource {
     id: instance.DBInstanceIdentifier ?? '',
     arn: instance.DBInstanceArn ?? '',
     status: instance.DBInstanceStatus ?? 'unknown',
+    deletionProtection: instance.DeletionProtection ?? false,
     tags: instance.TagList ?? [],
     endpoint: instance.Endpoint?.Address,
     port: instance.Endpoint?.Port,
@@ -81,6 +83,7 @@ export function clusterResource(cluster: DBCluster): RdsResource {
     id: cluster.DBClusterIdentifier ?? '',
     arn: cluster.DBClusterArn ?? '',
     status: cluster.Status ?? 'unknown',
+    deletionProtection: cluster.DeletionProtection ?? false,
     tags: cluster.TagList ?? [],
     endpoint: cluster.Endpoint,
     port: cluster.Port,

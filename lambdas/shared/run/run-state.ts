@@ -35,3 +35,10 @@ export const RunStateSchema = RunInputSchema.extend({
   failedStep: z.string().optional(),
 });
 export type RunState = z.output<typeof RunStateSchema>;
+
+/** The poll state of step `key`, which its start task wrote; a check without one was wired wrongly. */
+export function requirePoll(polls: RunState['polls'], key: string): z.output<typeof PollStateSchema> {
+  const poll = polls[key];
+  if (!poll) throw new Error(`No poll state at $.polls.${key}: the check ran before its start task`);
+  return poll;
+}

@@ -13,6 +13,7 @@ function definition(maxAttempts?: number): { StartAt: string; States: States } {
     LambdaFunction.fromFunctionArn(stack, name, `arn:aws:lambda:eu-west-1:111122223333:function:${name}`);
   const poller = new Poller(stack, 'Restore', {
     stepName: 'Restore temporary copy',
+    key: 'restore',
     start: fn('restore'),
     check: fn('check-restore'),
     failure: new Fail(stack, 'Failed', { stateName: 'Refresh failed' }),
@@ -39,17 +40,17 @@ describe('Poller', () => {
     expect(StartAt).toBe('Restore temporary copy');
     expect(States['Restore temporary copy']).toMatchObject({
       Type: 'Task',
-      ResultPath: '$.poll',
+      ResultPath: '$.polls.restore',
       Next: 'Wait for restore temporary copy',
     });
     expect(States['Wait for restore temporary copy']).toEqual({
       Type: 'Wait',
-      SecondsPath: '$.poll.waitSeconds',
+      SecondsPath: '$.polls.restore.waitSeconds',
       Next: 'Check restore temporary copy',
     });
     expect(States['Check restore temporary copy']).toMatchObject({
       Type: 'Task',
-      ResultPath: '$.poll',
+      ResultPath: '$.polls.restore',
       Next: 'Restore temporary copy done?',
     });
   });
@@ -62,12 +63,16 @@ describe('Poller', () => {
     expect(choice?.Choices).toEqual([
       {
         And: [
-          { Variable: '$.poll.done', BooleanEquals: false },
-          { Variable: '$.poll.attempt', NumericLessThan: 20 },
+          { Variable: '$.polls.restore.done', BooleanEquals: false },
+          { Variable: '$.polls.restore.attempt', NumericLessThan: 20 },
         ],
         Next: 'Wait for restore temporary copy',
       },
-      { Variable: '$.poll.done', BooleanEquals: false, Next: 'Restore temporary copy took too long' },
+      {
+        Variable: '$.polls.restore.done',
+        BooleanEquals: false,
+        Next: 'Restore temporary copy took too long',
+      },
     ]);
     expect(States['Restore temporary copy took too long']).toEqual({
       Type: 'Pass',

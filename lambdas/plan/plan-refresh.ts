@@ -1,0 +1,350 @@
+import { createHash } from 'node:crypto';
+import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import type { RDSClient, Tag } from '@aws-sdk/client-rds';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { REFRESHABLE_TAG, RESTORE_POINT_TAG_KEY, RUN_TAG_KEY, SOURCE_TAG_KEY } from '../shared/aws/rds';
+import { describeSecret, versionWithStage } from '../shared/aws/secrets';
+import { GuardError, RefreshFileError } from '../shared/errors';
+import { logger } from '../shared/handler';
+import {
+  acquireLock,
+  expectedDurations,
+  putRunningRecord,
+  releaseLock,
+} from '../shared/history/history-store';
+import { RUN_ID_LENGTH, retiredName, temporaryName } from '../shared/naming';
+import { errorsOf, formatProblem, parseRefreshFile, type RefreshFile } from '../shared/refresh-model';
+import type { Plan } from '../shared/run/plan';
+import type { RunInput } from '../shared/run/run-state';
+import { engineFamily, inspectSource, type SourceFacts } from './inspect-source';
+import { inspectClusterTarget, inspectInstanceTarget, type TargetFacts } from './inspect-target';
+import { clusterSwapNames, duplicateNames, instanceSwapNames, type SwapNames } from './names';
+
+export interface PlanClients {
+  readonly rds: RDSClient;
+  readonly secrets: SecretsManagerClient;
+  readonly kms: KMSClient;
+  readonly history: DynamoDBDocumentClient;
+  readonly historyTable: string;
+}
+
+export interface PlanRequest {
+  readonly input: RunInput;
+  readonly executionArn: string;
+  /** The execution's start time: the run's start, and "now" for the file's rules. */
+  readonly startTime: string;
+}
+
+/** The execution state after planning: the input, the plan, and room for each step's poll state. */
+export interface PlannedRun extends RunInput {
+  readonly plan: Plan;
+  readonly polls: Record<string, never>;
+}
+
+/**
+ * The first step: validate the file, read the source and the target, resolve every default and the
+ * restore point, check the guards, then take the target's lock and write the `running` record.
+ * Everything before the lock only reads, so a refusal changes nothing.
+ */
+export async function planRefresh(clients: PlanClients, request: PlanRequest): Promise<PlannedRun> {
+  const now = new Date(request.startTime);
+  const file = parseOrThrow(request.input.refreshFile, now);
+  const runId = runIdOf(request.executionArn);
+  const source = await inspectSource(clients.rds, file, now);
+  const family = checkEngine(file, source);
+  const plan =
+    file.service === 'rds'
+      ? await planInstance(clients, file, source, runId)
+      : await planCluster(clients, file, source, runId);
+  const complete: Plan = {
+    ...plan,
+    runId,
+    executionArn: request.executionArn,
+    startedAt: now.toISOString(),
+    requestedBy: request.input.requestedBy ?? 'unknown',
+    engine: source.engine,
+    engineFamily: family,
+    engineVersion: source.engineVersion,
+    dialect: dialectOf(family),
+    source: { id: source.id, arn: source.arn },
+    restorePoint: source.restorePoint,
+    snapshot: source.snapshot,
+    expectedSeconds: await expectedDurations(clients.history, clients.historyTable, plan.target.id),
+  };
+  await checkKeys(clients.kms, file, source);
+  checkScripts(complete);
+  await acquireLock(clients.history, clients.historyTable, {
+    target: complete.target.id,
+    runId,
+    executionArn: request.executionArn,
+    acquiredAt: new Date().toISOString(),
+  });
+  try {
+    await putRunningRecord(clients.history, clients.historyTable, complete);
+  } catch (error: unknown) {
+    // The failure path cannot tell whose lock it would release without a plan, so release ours here.
+    await releaseLock(clients.history, clients.historyTable, complete.target.id, runId);
+    throw error;
+  }
+  logger.info('Planned', {
+    target: complete.target.id,
+    source: source.id,
+    restorePoint: source.restorePoint,
+  });
+  return { ...request.input, plan: complete, polls: {} };
+}
+
+type PartialPlan = Omit<
+  Plan,
+  | 'runId'
+  | 'executionArn'
+  | 'startedAt'
+  | 'requestedBy'
+  | 'engine'
+  | 'engineFamily'
+  | 'engineVersion'
+  | 'dialect'
+  | 'source'
+  | 'restorePoint'
+  | 'snapshot'
+  | 'expectedSeconds'
+>;
+
+async function planInstance(
+  clients: PlanClients,
+  file: Extract<RefreshFile, { service: 'rds' }>,
+  source: SourceFacts,
+  runId: string,
+): Promise<PartialPlan> {
+  const target = await inspectInstanceTarget(clients.rds, file);
+  const targetId = file.target.instance;
+  const replicas = (file.replicas ?? target.liveReplicas).map((replica) => ({
+    instance: replica.instance,
+    instanceClass:
+      replica.instanceClass ?? target.settings.instanceClass ?? source.instanceClass ?? 'db.t4g.medium',
+    ...(replica.port !== undefined && { port: replica.port }),
+  }));
+  const swap = instanceSwapNames(
+    { runId, targetId, targetExists: target.exists },
+    target.liveReplicas.map((replica) => replica.instance),
+    replicas,
+  );
+  const resolved: RefreshFile = {
+    ...file,
+    target: { ...target.settings, instance: targetId },
+    replicas: replicas.map((replica) => ({ ...replica })),
+  };
+  return commonPlan(clients, resolved, target, swap, runId, source, 'instance');
+}
+
+async function planCluster(
+  clients: PlanClients,
+  file: Extract<RefreshFile, { service: 'aurora' }>,
+  source: SourceFacts,
+  runId: string,
+): Promise<PartialPlan> {
+  const target = await inspectClusterTarget(clients.rds, file);
+  const targetId = file.target.cluster;
+  const instanceClass = target.settings.instanceClass ?? source.instanceClass;
+  if (!instanceClass) {
+    throw new GuardError(
+      `Cannot tell the instance class of the new cluster ${targetId}: set target.instanceClass (for example "db.r6g.large" or "db.serverless")`,
+    );
+  }
+  const writer = { instance: target.settings.writer ?? target.writer ?? `${targetId}-1`, instanceClass };
+  const readers = (file.replicas ?? target.liveReplicas).map((reader) => ({
+    instance: reader.instance,
+    instanceClass: reader.instanceClass ?? instanceClass,
+  }));
+  const swap = clusterSwapNames(
+    { runId, targetId, targetExists: target.exists },
+    { writer: target.writer, readers: target.liveReplicas.map((reader) => reader.instance) },
+    writer,
+    readers,
+  );
+  const resolved: RefreshFile = {
+    ...file,
+    target: { ...target.settings, cluster: targetId, writer: writer.instance, instanceClass },
+    replicas: readers,
+  };
+  return commonPlan(clients, resolved, target, swap, runId, source, 'cluster');
+}
+
+async function commonPlan(
+  clients: PlanClients,
+  file: RefreshFile,
+  target: TargetFacts<unknown>,
+  swap: SwapNames,
+  runId: string,
+  source: SourceFacts,
+  kind: 'instance' | 'cluster',
+): Promise<PartialPlan> {
+  const targetId = file.service === 'rds' ? file.target.instance : file.target.cluster;
+  const duplicates = duplicateNames(swap);
+  if (duplicates.length > 0) {
+    throw new GuardError(
+      `The refresh would use these names twice: ${duplicates.join(', ')}; give the instances names that differ in their first 50 characters`,
+    );
+  }
+  const adminPassword = await resolveAdminPassword(clients.secrets, file, targetId);
+  const keepHours = file.oldTarget?.keepHours ?? 0;
+  return {
+    file,
+    target: {
+      kind,
+      id: targetId,
+      exists: target.exists,
+      temporaryId: temporaryName(targetId, runId),
+      retiredId: retiredName(targetId, runId),
+    },
+    writer: swap.writer,
+    replicas: swap.replicas,
+    renames: swap.renames,
+    retired: swap.retired,
+    tags: refreshedTags(target.tags, file, runId, source),
+    adminPassword,
+    steps: {
+      scripts: file.scripts !== undefined,
+      hookBeforeSwap: file.hooks?.beforeSwap !== undefined,
+      replicas: file.service === 'rds' && swap.replicas.length > 0,
+      rotateSecret: adminPassword.rotate,
+      retire: target.exists,
+      keepOldTarget: target.exists && keepHours > 0,
+      hookAfterRefresh: file.hooks?.afterRefresh !== undefined,
+    },
+    keepOldTargetSeconds: keepHours * 3600,
+  };
+}
+
+/**
+ * The tags of the refreshed target: the live target's own (never `aws:` ones, which AWS owns), the
+ * file's, and dbrefresh's: refreshable (so the next refresh and the IAM conditions accept it), the run
+ * that created it, the source, and the point in time its data is aligned to.
+ */
+export function refreshedTags(
+  liveTags: readonly Tag[],
+  file: RefreshFile,
+  runId: string,
+  source: SourceFacts,
+): { Key: string; Value: string }[] {
+  const tags = new Map<string, string>();
+  for (const tag of liveTags) {
+    if (tag.Key && tag.Value !== undefined && !/^(aws|dbrefresh):/.test(tag.Key))
+      tags.set(tag.Key, tag.Value);
+  }
+  for (const [key, value] of Object.entries(file.tags ?? {})) tags.set(key, value);
+  tags.set(REFRESHABLE_TAG.Key, REFRESHABLE_TAG.Value);
+  tags.set(RUN_TAG_KEY, runId);
+  tags.set(SOURCE_TAG_KEY, source.id);
+  tags.set(RESTORE_POINT_TAG_KEY, source.restorePoint);
+  return [...tags].map(([Key, Value]) => ({ Key, Value }));
+}
+
+async function resolveAdminPassword(sm: SecretsManagerClient, file: RefreshFile, targetId: string) {
+  const managed = file.adminPassword?.managed === true;
+  const secretName = file.adminPassword?.secretName ?? `dbrefresh/${targetId}`;
+  const rotate = file.adminPassword?.rotate === true;
+  if (managed) return { managed, secretName, versionAtStart: null, rotate };
+  const secret = await describeSecret(sm, secretName);
+  if (rotate && !secret?.RotationEnabled) {
+    throw new GuardError(
+      `adminPassword.rotate is true but secret ${secretName} has no rotation configured; configure rotation on the secret, or set adminPassword.rotate to false`,
+    );
+  }
+  return {
+    managed,
+    secretName,
+    versionAtStart: secret ? (versionWithStage(secret, 'AWSCURRENT') ?? null) : null,
+    rotate,
+  };
+}
+
+/** The KMS keys the restore needs must be usable before anything starts. */
+async function checkKeys(kms: KMSClient, file: RefreshFile, source: SourceFacts): Promise<void> {
+  const keyId = file.target.kmsKeyId;
+  if (keyId && file.service === 'rds') {
+    throw new GuardError(
+      'target.kmsKeyId is only supported for Aurora: an RDS instance restore keeps the key of its snapshot or source. Remove target.kmsKeyId, or share the snapshot encrypted with a key this account can use',
+    );
+  }
+  for (const [what, id] of [
+    ['target.kmsKeyId', keyId],
+    ['the source snapshot key', file.restore.type === 'fromsnapshot' && !keyId ? source.kmsKeyId : undefined],
+  ] as const) {
+    if (!id) continue;
+    try {
+      const out = await kms.send(new DescribeKeyCommand({ KeyId: id }));
+      if (out.KeyMetadata?.KeyState !== 'Enabled') {
+        throw new GuardError(
+          `KMS key ${id} (${what}) is ${out.KeyMetadata?.KeyState}; enable it or use another key`,
+        );
+      }
+    } catch (error: unknown) {
+      if (error instanceof GuardError) throw error;
+      if (
+        error instanceof Error &&
+        (error.name === 'NotFoundException' || error.name === 'AccessDeniedException')
+      ) {
+        throw new GuardError(
+          `KMS key ${id} (${what}) is not usable from this account (${error.name}); the key's owner must allow this account to use it (key policy or grant)`,
+        );
+      }
+      throw error;
+    }
+  }
+}
+
+function checkScripts(plan: Plan): void {
+  const scripts = plan.file.scripts;
+  if (!scripts) return;
+  if (scripts.method === 'ec2') {
+    throw new GuardError(
+      'scripts.method "ec2" (SSM Run Command on a runner instance) is not available yet; remove scripts.method to run the scripts in Lambda',
+    );
+  }
+  if (plan.dialect === null) {
+    throw new GuardError(
+      `dbrefresh runs SQL scripts on MySQL, MariaDB and PostgreSQL engines, not on ${plan.engine}; remove scripts`,
+    );
+  }
+}
+
+function parseOrThrow(input: unknown, now: Date): RefreshFile {
+  const parsed = parseRefreshFile(input, { now });
+  const errors = errorsOf(parsed);
+  if (errors.length > 0 || !parsed.refreshFile) {
+    throw new RefreshFileError(
+      `The refresh file has ${errors.length} problem(s):\n${errors.map((problem) => formatProblem('refresh file', problem)).join('\n')}`,
+    );
+  }
+  return parsed.refreshFile;
+}
+
+function checkEngine(file: RefreshFile, source: SourceFacts) {
+  const family = engineFamily(source.engine);
+  if (file.engine && file.engine !== family) {
+    throw new GuardError(
+      `engine is "${file.engine}" but the source runs ${source.engine}; set engine to "${family}" or remove it`,
+    );
+  }
+  return family;
+}
+
+function dialectOf(family: Plan['engineFamily']): Plan['dialect'] {
+  if (family === 'mysql' || family === 'mariadb' || family === 'aurora-mysql') return 'mysql';
+  if (family === 'postgres' || family === 'aurora-postgresql') return 'postgres';
+  return null;
+}
+
+/**
+ * The run id: 8 lowercase letters and digits derived from the execution ARN, so a retried plan step
+ * gets the same id (and the same temporary names) as the first attempt.
+ */
+export function runIdOf(executionArn: string): string {
+  const digest = createHash('sha256').update(executionArn).digest();
+  let id = '';
+  for (const byte of digest.subarray(0, RUN_ID_LENGTH))
+    id += 'abcdefghijklmnopqrstuvwxyz0123456789'[byte % 36];
+  return id;
+}

@@ -1,0 +1,173 @@
+import mysql from 'mysql2/promise';
+import { Client } from 'pg';
+import { logger } from '../handler';
+import type { SqlDialect } from './split-statements';
+
+/** What a statement did: rows it returned and rows it changed. Never the rows themselves. */
+export interface StatementResult {
+  readonly rowCount: number;
+  readonly rowsAffected: number;
+}
+
+/** One database session, as little of a driver as the script step needs. */
+export interface SqlConnection {
+  /** Runs one statement as plain text (no prepared statement), so DDL and routine bodies work. */
+  execute(sql: string): Promise<StatementResult>;
+  /** Runs a query and returns how many rows it returned. */
+  query(sql: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface ConnectionSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  /** The database to connect to; none means no default database (MySQL only; PostgreSQL needs one). */
+  readonly database?: string;
+}
+
+/**
+ * How the connection is protected.
+ *
+ * - `required` (the default): always encrypted. The server certificate is verified only when
+ *   NODE_EXTRA_CA_CERTS is set (on Lambda, to the RDS CA bundle `/var/runtime/ca-cert.pem`), because Node 20
+ *   does not trust the RDS certificate authorities by default; without it the connection is encrypted but
+ *   unverified, which still keeps the password and data off the wire while the copy is only reachable from
+ *   inside its VPC and security group.
+ * - `off`: plain TCP, for local mode, where the engines run in containers without certificates.
+ */
+export type TlsMode = 'off' | 'required';
+
+/** Reads the TLS mode from the value of DB_TLS (unset means `required`), failing on anything else. */
+export function tlsModeFrom(value: string | undefined): TlsMode {
+  if (value === undefined || value === '' || value === 'required') return 'required';
+  if (value === 'off') return 'off';
+  throw new Error(`DB_TLS is "${value}"; it must be "required" (the default) or "off" (local mode only)`);
+}
+
+/** Opens one connection to the copy; the caller closes it. */
+export type OpenConnection = (
+  dialect: SqlDialect,
+  settings: ConnectionSettings,
+  tls: TlsMode,
+) => Promise<SqlConnection>;
+
+const CONNECT_TIMEOUT_MILLISECONDS = 10_000;
+
+/** Opens a session with mysql2 (dialect `mysql`) or pg (dialect `postgres`). */
+export const openConnection: OpenConnection = (dialect, settings, tls) =>
+  dialect === 'mysql' ? openMysql(settings, tls) : openPostgres(settings, tls);
+
+/** Whether the server's certificate can be verified: only with the RDS CAs added to Node's trust store. */
+function verifiesCertificate(): boolean {
+  return (process.env.NODE_EXTRA_CA_CERTS ?? '') !== '';
+}
+
+async function openMysql(settings: ConnectionSettings, tls: TlsMode): Promise<SqlConnection> {
+  const verify = verifiesCertificate();
+  const connection = await mysql.createConnection({
+    host: settings.host,
+    port: settings.port,
+    user: settings.user,
+    password: settings.password,
+    database: settings.database,
+    connectTimeout: CONNECT_TIMEOUT_MILLISECONDS,
+    multipleStatements: false,
+    ssl: tls === 'off' ? undefined : { rejectUnauthorized: verify, verifyIdentity: verify },
+  });
+  // An idle connection that drops emits 'error'; unheard, it would end the Lambda process.
+  connection.on('error', (error: unknown) => logConnectionError('mysql', error));
+  return {
+    async execute(sql) {
+      const [result] = await connection.query(sql);
+      return mysqlResult(result);
+    },
+    async query(sql) {
+      const [result] = await connection.query(sql);
+      return mysqlResult(result).rowCount;
+    },
+    async close() {
+      await connection.end();
+    },
+  };
+}
+
+interface AffectedRows {
+  affectedRows: number;
+}
+
+function isAffectedRows(value: unknown): value is AffectedRows {
+  return typeof value === 'object' && value !== null && 'affectedRows' in value;
+}
+
+/**
+ * Counts from what mysql2's `query` resolves to: a ResultSetHeader for a statement without rows, an array
+ * of rows for a query, or, for CALL, the procedure's result sets (arrays) followed by a ResultSetHeader.
+ */
+function mysqlResult(result: unknown): StatementResult {
+  if (!Array.isArray(result)) {
+    return { rowCount: 0, rowsAffected: isAffectedRows(result) ? result.affectedRows : 0 };
+  }
+  if (!result.some(Array.isArray)) return { rowCount: result.length, rowsAffected: 0 };
+  let rowCount = 0;
+  let rowsAffected = 0;
+  for (const part of result) {
+    if (Array.isArray(part)) rowCount += part.length;
+    else if (isAffectedRows(part)) rowsAffected += part.affectedRows;
+  }
+  return { rowCount, rowsAffected };
+}
+
+async function openPostgres(settings: ConnectionSettings, tls: TlsMode): Promise<SqlConnection> {
+  const client = new Client({
+    host: settings.host,
+    port: settings.port,
+    user: settings.user,
+    password: settings.password,
+    database: settings.database,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MILLISECONDS,
+    ssl: tls === 'off' ? false : { rejectUnauthorized: verifiesCertificate() },
+  });
+  client.on('error', (error: unknown) => logConnectionError('pg', error));
+  await client.connect();
+  return {
+    async execute(sql) {
+      return postgresResult(await client.query(sql));
+    },
+    async query(sql) {
+      return postgresResult(await client.query(sql)).rowCount;
+    },
+    async close() {
+      await client.end();
+    },
+  };
+}
+
+interface PgResultLike {
+  command?: string | null;
+  rowCount?: number | null;
+  rows?: unknown[];
+}
+
+const COMMANDS_CHANGING_ROWS: ReadonlySet<string> = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
+
+/** Counts from a pg result; a simple query holding several statements resolves to an array of them. */
+function postgresResult(result: PgResultLike | PgResultLike[]): StatementResult {
+  const parts = Array.isArray(result) ? result : [result];
+  let rowCount = 0;
+  let rowsAffected = 0;
+  for (const part of parts) {
+    rowCount += part.rows?.length ?? 0;
+    if (COMMANDS_CHANGING_ROWS.has(part.command ?? '')) rowsAffected += part.rowCount ?? 0;
+  }
+  return { rowCount, rowsAffected };
+}
+
+function logConnectionError(driver: string, error: unknown): void {
+  logger.warn('Database connection error', {
+    driver,
+    errorName: error instanceof Error ? error.name : typeof error,
+    errorCode: (error as { code?: unknown } | null)?.code,
+  });
+}

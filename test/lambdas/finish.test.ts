@@ -1,0 +1,466 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DeleteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import {
+  executionConsoleUrl,
+  notificationAttributes,
+  notificationMessage,
+  notificationSubject,
+  type RunReport,
+} from '../../lambdas/finish/notification';
+import {
+  describeError,
+  type FinishServices,
+  recordFailure,
+  recordSuccess,
+  refreshFileNames,
+  stepDurations,
+} from '../../lambdas/finish/record-outcome';
+import { auroraPlan, rdsPlan, runState } from '../fixtures/plans';
+
+const TABLE = 'dbrefresh-history';
+const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:dbrefresh';
+const FILE_TOPIC = 'arn:aws:sns:eu-west-1:444455556666:app1-team';
+const NOW = new Date('2026-11-21T03:42:05.000Z');
+const CONSOLE_URL =
+  'https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/' +
+  'arn:aws:states:eu-west-1:111122223333:execution:dbrefresh:run-1';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const snsMock = mockClient(SNSClient);
+const services: FinishServices = {
+  doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
+  sns: new SNSClient({ region: 'eu-west-1' }),
+  table: TABLE,
+  topicArn: TOPIC,
+};
+
+const polls = {
+  restore: {
+    startedAt: '2026-11-21T03:01:00.000Z',
+    deadline: '2026-11-21T05:01:00.000Z',
+    waitSeconds: 0,
+    attempt: 4,
+    done: true,
+    finishedAt: '2026-11-21T03:21:30.000Z',
+  },
+  swap: {
+    startedAt: '2026-11-21T03:30:00.000Z',
+    deadline: '2026-11-21T04:30:00.000Z',
+    waitSeconds: 15,
+    attempt: 1,
+    done: false,
+  },
+};
+
+function lambdaCause(message: string): string {
+  return JSON.stringify({ errorType: 'TerminalStateError', errorMessage: message, trace: ['at check'] });
+}
+
+function publishedMessage(call = 0): { Subject?: string; Message?: string; TopicArn?: string } {
+  return snsMock.commandCalls(PublishCommand)[call]?.args[0].input ?? {};
+}
+
+beforeEach(() => {
+  ddb.reset();
+  snsMock.reset();
+  ddb.on(UpdateCommand).resolves({});
+  ddb.on(DeleteCommand).resolves({});
+  snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+});
+
+describe('stepDurations', () => {
+  it('is the seconds each finished poll took, keyed by poll', () => {
+    expect(stepDurations(polls)).toEqual({ restore: 1230 });
+  });
+});
+
+describe('describeError', () => {
+  it('keeps the message of a Lambda error', () => {
+    expect(
+      describeError({ Error: 'TerminalStateError', Cause: lambdaCause('x is in terminal state') }),
+    ).toEqual({
+      error: 'TerminalStateError',
+      cause: 'x is in terminal state',
+    });
+  });
+
+  it('keeps a cause that is not a Lambda error as it is', () => {
+    expect(describeError({ Error: 'States.Timeout', Cause: 'The task timed out' })).toEqual({
+      error: 'States.Timeout',
+      cause: 'The task timed out',
+    });
+  });
+
+  it('cuts a long cause to 1000 characters', () => {
+    const { cause } = describeError({ Error: 'ScriptError', Cause: lambdaCause('y'.repeat(5000)) });
+
+    expect(cause).toHaveLength(1000);
+    expect(cause.endsWith('...')).toBe(true);
+  });
+
+  it('names an unknown error when the state machine caught none', () => {
+    expect(describeError(undefined)).toEqual({ error: 'UnknownError', cause: 'No cause was reported' });
+  });
+});
+
+describe('refreshFileNames', () => {
+  it('reads the application, environment and instance or cluster of a concise file', () => {
+    expect(
+      refreshFileNames({ application: 'app2', environment: 'test', target: { cluster: 'app2-test' } }),
+    ).toEqual({
+      application: 'app2',
+      environment: 'test',
+      target: 'app2-test',
+    });
+  });
+
+  it.each([undefined, 'not a file', { application: 3, target: 'app1-dev' }])(
+    'says unknown for what %p does not give',
+    (refreshFile) => {
+      expect(refreshFileNames(refreshFile)).toEqual({
+        application: 'unknown',
+        environment: 'unknown',
+        target: 'unknown',
+      });
+    },
+  );
+});
+
+describe('notificationSubject', () => {
+  it('names the application, environment, target and outcome', () => {
+    const report: RunReport = {
+      status: 'succeeded',
+      application: 'app1',
+      environment: 'development',
+      target: 'app1-dev',
+      finishedAt: NOW.toISOString(),
+      durations: {},
+    };
+
+    expect(notificationSubject(report)).toBe('[dbrefresh] app1/development app1-dev: SUCCEEDED');
+  });
+
+  it('cuts a long subject to 100 ASCII characters, keeping the outcome', () => {
+    const report: RunReport = {
+      status: 'failed',
+      application: 'app1',
+      environment: 'développement',
+      target: `app1-${'x'.repeat(120)}`,
+      finishedAt: NOW.toISOString(),
+      durations: {},
+    };
+
+    const subject = notificationSubject(report);
+
+    expect(subject).toHaveLength(100);
+    expect(subject).toMatch(/^\[dbrefresh\] app1\/d\?veloppement app1-x+\.\.\.: FAILED$/);
+  });
+});
+
+describe('notificationMessage', () => {
+  it('tells a success in words, then the same facts as JSON after ---', () => {
+    const plan = rdsPlan();
+    const report: RunReport = {
+      status: 'succeeded',
+      application: 'app1',
+      environment: 'development',
+      target: 'app1-dev',
+      plan,
+      finishedAt: NOW.toISOString(),
+      durations: { restore: 1230 },
+    };
+
+    const [body, json] = notificationMessage(report).split('\n---\n');
+
+    expect(body).toContain('app1-dev (app1/development) was refreshed from app1-prod.');
+    expect(body).toContain('Data aligned to: 2026-11-21T02:55:00.000Z (latestpoint)');
+    expect(body).toContain('Duration:        42 min 5 s');
+    expect(body).toContain('Step durations:  restore 20 min 30 s');
+    expect(body).toContain(`Execution:       ${CONSOLE_URL}`);
+    expect(JSON.parse(json ?? '')).toMatchObject({
+      status: 'succeeded',
+      target: 'app1-dev',
+      source: 'app1-prod',
+      restorePoint: '2026-11-21T02:55:00.000Z',
+      durationSeconds: 2525,
+      durations: { restore: 1230 },
+      runId: 'ab12cd34',
+      consoleUrl: CONSOLE_URL,
+    });
+  });
+
+  it('tells which step failed, why, and that the target was rolled back', () => {
+    const report: RunReport = {
+      status: 'failed',
+      application: 'app2',
+      environment: 'test',
+      target: 'app2-test',
+      plan: auroraPlan(),
+      finishedAt: NOW.toISOString(),
+      durations: {},
+      failedStep: 'Restore temporary copy',
+      error: 'TerminalStateError',
+      cause: 'app2-test-new-ab12cd34 is in terminal state "incompatible-restore"',
+      rolledBack: true,
+    };
+
+    const message = notificationMessage(report);
+
+    expect(message).toContain('The refresh of app2-test (app2/test) from app2-prod failed.');
+    expect(message).toContain('Failed step:     Restore temporary copy');
+    expect(message).toContain('Error:           TerminalStateError');
+    expect(message).toContain(
+      'Cause:           app2-test-new-ab12cd34 is in terminal state "incompatible-restore"',
+    );
+    expect(message).toContain('Rolled back:     yes, the target keeps its previous data');
+  });
+
+  it('carries nothing about the admin password', () => {
+    const message = notificationMessage({
+      status: 'succeeded',
+      application: 'app1',
+      environment: 'development',
+      target: 'app1-dev',
+      plan: rdsPlan(),
+      finishedAt: NOW.toISOString(),
+      durations: {},
+    });
+
+    expect(message).not.toMatch(/password/i);
+  });
+});
+
+describe('notificationAttributes', () => {
+  it('gives application, environment, target and status for subscription filters', () => {
+    const attributes = notificationAttributes({
+      status: 'failed',
+      application: 'app1',
+      environment: 'development',
+      target: 'app1-dev',
+      finishedAt: NOW.toISOString(),
+      durations: {},
+    });
+
+    expect(attributes).toEqual({
+      application: { DataType: 'String', StringValue: 'app1' },
+      environment: { DataType: 'String', StringValue: 'development' },
+      target: { DataType: 'String', StringValue: 'app1-dev' },
+      status: { DataType: 'String', StringValue: 'failed' },
+    });
+  });
+});
+
+describe('executionConsoleUrl', () => {
+  it('links the execution in its own region', () => {
+    expect(executionConsoleUrl('arn:aws:states:eu-west-1:111122223333:execution:dbrefresh:run-1')).toBe(
+      CONSOLE_URL,
+    );
+  });
+
+  it('is undefined for a value that is not an ARN', () => {
+    expect(executionConsoleUrl('run-1')).toBeUndefined();
+  });
+});
+
+describe('recordSuccess', () => {
+  it('records the durations, releases the lock and notifies', async () => {
+    const event = runState(rdsPlan(), { polls });
+
+    const result = await recordSuccess(services, event, NOW);
+
+    expect(result).toEqual({ status: 'succeeded' });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      TableName: TABLE,
+      Key: { target: 'app1-dev', runKey: '2026-11-21T03:00:00.000Z#ab12cd34' },
+    });
+    const values = Object.values(
+      ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues ?? {},
+    );
+    expect(values).toEqual(expect.arrayContaining(['succeeded', NOW.toISOString(), { restore: 1230 }]));
+    expect(ddb).toHaveReceivedCommandWith(DeleteCommand, {
+      Key: { target: 'lock#app1-dev', runKey: 'lock' },
+      ExpressionAttributeValues: { ':runId': 'ab12cd34' },
+    });
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(snsMock).toHaveReceivedCommandWith(PublishCommand, {
+      TopicArn: TOPIC,
+      Subject: '[dbrefresh] app1/development app1-dev: SUCCEEDED',
+      MessageAttributes: expect.objectContaining({
+        status: { DataType: 'String', StringValue: 'succeeded' },
+      }),
+    });
+  });
+
+  it("also notifies the refresh file's topic", async () => {
+    const plan = rdsPlan();
+    const event = runState(rdsPlan({ file: { ...plan.file, notification: { topicArn: FILE_TOPIC } } }));
+
+    await recordSuccess(services, event, NOW);
+
+    expect(snsMock).toHaveReceivedCommandWith(PublishCommand, { TopicArn: TOPIC });
+    expect(snsMock).toHaveReceivedCommandWith(PublishCommand, { TopicArn: FILE_TOPIC });
+  });
+
+  it("still succeeds when the refresh file's topic cannot be reached", async () => {
+    const plan = rdsPlan();
+    const event = runState(rdsPlan({ file: { ...plan.file, notification: { topicArn: FILE_TOPIC } } }));
+    snsMock
+      .on(PublishCommand, { TopicArn: FILE_TOPIC })
+      .rejects(new Error('AuthorizationError: not allowed'));
+
+    await expect(recordSuccess(services, event, NOW)).resolves.toEqual({ status: 'succeeded' });
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 2);
+  });
+
+  it('fails when the main topic cannot be reached, after recording and releasing', async () => {
+    snsMock.on(PublishCommand).rejects(new Error('KMSAccessDeniedException: no key access'));
+
+    await expect(recordSuccess(services, runState(rdsPlan()), NOW)).rejects.toThrow(
+      'KMSAccessDeniedException',
+    );
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 1);
+  });
+});
+
+describe('recordFailure', () => {
+  it('records the failed step, error and rollback, releases the lock and notifies', async () => {
+    const rollback = { ...polls.restore, done: true };
+    const event = {
+      ...runState(rdsPlan(), { polls: { ...polls, rollback } }),
+      failedStep: 'Swap target',
+      error: {
+        Error: 'TerminalStateError',
+        Cause: lambdaCause('app1-dev-old-ab12cd34 is in terminal state "failed"'),
+      },
+    };
+
+    const result = await recordFailure(services, event, NOW);
+
+    expect(result).toEqual({
+      status: 'failed',
+      error: 'TerminalStateError',
+      cause: 'app1-dev-old-ab12cd34 is in terminal state "failed"',
+    });
+    const values = Object.values(
+      ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues ?? {},
+    );
+    expect(values).toEqual(
+      expect.arrayContaining([
+        'failed',
+        'Swap target',
+        'TerminalStateError',
+        'app1-dev-old-ab12cd34 is in terminal state "failed"',
+        true,
+      ]),
+    );
+    expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 1);
+    expect(snsMock).toHaveReceivedCommandWith(PublishCommand, {
+      Subject: '[dbrefresh] app1/development app1-dev: FAILED',
+    });
+    expect(publishedMessage().Message).toContain('Failed step:     Swap target');
+  });
+
+  it('reports a failed rollback in the cause and does not claim the target was rolled back', async () => {
+    const event = {
+      ...runState(rdsPlan(), { polls }),
+      failedStep: 'Swap names',
+      error: { Error: 'TerminalStateError', Cause: lambdaCause('swap failed') },
+      rollbackError: { Error: 'PollTimeoutError', Cause: lambdaCause('Roll back did not finish') },
+    };
+
+    await recordFailure(services, event, NOW);
+
+    const values = Object.values(
+      ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues ?? {},
+    );
+    expect(values).toEqual(
+      expect.arrayContaining([
+        'swap failed | Rollback failed too (PollTimeoutError): Roll back did not finish',
+        false,
+      ]),
+    );
+  });
+
+  it('marks a failure of the plan step as not rolled back', async () => {
+    const event = { ...runState(rdsPlan()), failedStep: 'Plan refresh', error: { Error: 'GuardError' } };
+
+    await recordFailure(services, event, NOW);
+
+    const values = Object.values(
+      ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues ?? {},
+    );
+    expect(values).toContain(false);
+    expect(values).not.toContain(true);
+  });
+
+  it('only notifies when the plan step failed without a plan: no record, and no lock touched', async () => {
+    const event = {
+      refreshFile: { application: 'app1', environment: 'development', target: { instance: 'app1-dev' } },
+      requestedBy: 'alice',
+      error: {
+        Error: 'TargetLockedError',
+        Cause: JSON.stringify({
+          errorType: 'TargetLockedError',
+          errorMessage: 'Target app1-dev is being refreshed',
+        }),
+      },
+    };
+
+    const result = await recordFailure(services, event, NOW);
+
+    expect(result).toEqual({
+      status: 'failed',
+      error: 'TargetLockedError',
+      cause: 'Target app1-dev is being refreshed',
+    });
+    expect(ddb).not.toHaveReceivedAnyCommand();
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(snsMock).toHaveReceivedCommandWith(PublishCommand, {
+      TopicArn: TOPIC,
+      Subject: '[dbrefresh] app1/development app1-dev: FAILED',
+    });
+    const message = publishedMessage().Message ?? '';
+    expect(message).toContain(
+      'The refresh of app1-dev (app1/development) failed before it started; nothing was changed.',
+    );
+    expect(message).toContain('Cause:           Target app1-dev is being refreshed');
+    expect(message).toContain('Requested by:    alice');
+  });
+});
+
+describe('finish handlers', () => {
+  // biome-ignore lint/suspicious/noExplicitAny: the handlers module is loaded once the environment is set
+  let handlers: any;
+
+  beforeAll(async () => {
+    process.env.HISTORY_TABLE_NAME = TABLE;
+    process.env.NOTIFICATION_TOPIC_ARN = TOPIC;
+    handlers = await import('../../lambdas/finish/handler');
+  });
+
+  it('succeeded parses the run state and records the success', async () => {
+    await expect(handlers.succeeded(runState(rdsPlan()))).resolves.toEqual({ status: 'succeeded' });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { TableName: TABLE });
+  });
+
+  it('failed accepts a state without a plan', async () => {
+    const result = await handlers.failed({
+      refreshFile: 'not json',
+      error: { Error: 'RefreshFileError', Cause: 'bad' },
+    });
+
+    expect(result).toEqual({ status: 'failed', error: 'RefreshFileError', cause: 'bad' });
+    expect(snsMock).toHaveReceivedCommandWith(PublishCommand, {
+      Subject: '[dbrefresh] unknown/unknown unknown: FAILED',
+    });
+  });
+
+  it('rejects a success without a plan', async () => {
+    await expect(handlers.succeeded({ refreshFile: {}, polls: {} })).rejects.toThrow();
+    expect(ddb).not.toHaveReceivedAnyCommand();
+  });
+});
