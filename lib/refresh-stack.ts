@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import { HistoryTable } from './constructs/history-table';
@@ -67,8 +67,9 @@ export class RefreshStack extends Stack {
     return {
       vpc: Vpc.fromVpcAttributes(this, 'DatabaseVpc', {
         vpcId: ids.vpcId,
-        // Lambda needs only the subnets and security groups; the zones are not used.
-        availabilityZones: [],
+        // Lambda uses only the subnets and security groups given below; CDK needs a zone per
+        // subnet to describe the VPC, and none of them is read.
+        availabilityZones: ids.subnetIds.map((_, index) => Fn.select(index, Fn.getAzs())),
       }),
       vpcSubnets: { subnets },
       securityGroups: ids.securityGroupIds.map((groupId, index) =>

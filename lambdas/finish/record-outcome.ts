@@ -1,6 +1,6 @@
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { logger } from '../shared/handler';
 import { recordOutcome, releaseLock } from '../shared/history/history-store';
 import { PlanSchema } from '../shared/run/plan';

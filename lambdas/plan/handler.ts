@@ -3,7 +3,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SDK_CLIENT_CONFIG } from '../shared/aws/transient';
 import { requireEnv } from '../shared/env';
 import { stepHandler } from '../shared/handler';

@@ -200,29 +200,53 @@ async function describeClusterSnapshot(
 }
 
 async function describeSharedCluster(rds: RDSClient, arn: string): Promise<DBCluster | undefined> {
-  const out = await rds.send(
-    new DescribeDBClustersCommand({ DBClusterIdentifier: arn, IncludeShared: true }),
-  );
-  return out.DBClusters?.[0];
+  try {
+    const out = await rds.send(
+      new DescribeDBClustersCommand({ DBClusterIdentifier: arn, IncludeShared: true }),
+    );
+    return out.DBClusters?.[0];
+  } catch (error: unknown) {
+    if (error instanceof Error && error.name === 'DBClusterNotFoundFault') return undefined;
+    throw error;
+  }
 }
 
 async function newestInstanceSnapshot(rds: RDSClient, sourceId: string): Promise<DBSnapshot> {
-  const out = await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: sourceId }));
-  return newestAvailable(out.DBSnapshots ?? [], sourceId);
+  const snapshots: DBSnapshot[] = [];
+  let marker: string | undefined;
+  // One page holds at most 100 snapshots, in no promised order: the newest may be on any page.
+  do {
+    const out = await rds.send(
+      new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: sourceId, Marker: marker }),
+    );
+    snapshots.push(...(out.DBSnapshots ?? []));
+    marker = out.Marker;
+  } while (marker);
+  return newestAvailable(snapshots, sourceId);
 }
 
 async function newestClusterSnapshot(rds: RDSClient, sourceId: string): Promise<DBClusterSnapshot> {
-  const out = await rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterIdentifier: sourceId }));
-  return newestAvailable(out.DBClusterSnapshots ?? [], sourceId);
+  const snapshots: DBClusterSnapshot[] = [];
+  let marker: string | undefined;
+  do {
+    const out = await rds.send(
+      new DescribeDBClusterSnapshotsCommand({ DBClusterIdentifier: sourceId, Marker: marker }),
+    );
+    snapshots.push(...(out.DBClusterSnapshots ?? []));
+    marker = out.Marker;
+  } while (marker);
+  return newestAvailable(snapshots, sourceId);
 }
 
-function newestAvailable<S extends { Status?: string; SnapshotCreateTime?: Date }>(
-  snapshots: readonly S[],
-  sourceId: string,
-): S {
+/** The newest data, not the newest copy: a copied snapshot keeps its original creation time. */
+function newestAvailable<
+  S extends { Status?: string; SnapshotCreateTime?: Date; OriginalSnapshotCreateTime?: Date },
+>(snapshots: readonly S[], sourceId: string): S {
+  const dataTime = (snapshot: S) =>
+    (snapshot.OriginalSnapshotCreateTime ?? snapshot.SnapshotCreateTime)?.getTime() ?? 0;
   const newest = snapshots
     .filter((snapshot) => snapshot.Status === 'available' && snapshot.SnapshotCreateTime)
-    .sort((a, b) => (b.SnapshotCreateTime?.getTime() ?? 0) - (a.SnapshotCreateTime?.getTime() ?? 0))[0];
+    .sort((a, b) => dataTime(b) - dataTime(a))[0];
   if (!newest) {
     throw new GuardError(
       `Source ${sourceId} has no available snapshot for restore.snapshot "latest"; take a snapshot or use another restore type`,

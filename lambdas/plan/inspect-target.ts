@@ -42,7 +42,7 @@ export async function inspectInstanceTarget(
     arn: instance.DBInstanceArn,
     tags: instance.TagList ?? [],
     liveReplicas: await liveReplicas(rds, instance),
-    settings: { ...carriedOverInstanceSettings(instance), ...defined(file.target) },
+    settings: instanceSettings(carriedOverInstanceSettings(instance), file.target),
   };
 }
 
@@ -126,7 +126,7 @@ function carriedOverInstanceSettings(instance: DBInstance): RdsRefreshFile['targ
     instance: instance.DBInstanceIdentifier ?? '',
     instanceClass: instance.DBInstanceClass,
     parameterGroup: instance.DBParameterGroups?.[0]?.DBParameterGroupName,
-    optionGroup: instance.OptionGroupMemberships?.[0]?.OptionGroupName,
+    optionGroup: ownOptionGroup(instance.OptionGroupMemberships?.[0]?.OptionGroupName),
     multiAz: instance.MultiAZ,
     storageType: storageType(instance.StorageType),
     iops:
@@ -147,6 +147,19 @@ function carriedOverInstanceSettings(instance: DBInstance): RdsRefreshFile['targ
     monitoringIntervalSeconds: monitoringInterval(instance.MonitoringInterval),
     monitoringRoleArn: instance.MonitoringRoleArn,
   };
+}
+
+/**
+ * The file's settings over the live target's. IOPS and throughput belong to the live storage type, so a
+ * file that changes the type does not inherit them (gp2 with IOPS, say, is refused by RDS and by the file's rules).
+ */
+function instanceSettings(
+  live: RdsRefreshFile['target'],
+  file: RdsRefreshFile['target'],
+): RdsRefreshFile['target'] {
+  const { iops, storageThroughput, ...carried } = live;
+  const sameStorage = file.storageType === undefined || file.storageType === live.storageType;
+  return { ...carried, ...(sameStorage && { iops, storageThroughput }), ...defined(file) };
 }
 
 function carriedOverClusterSettings(
@@ -178,6 +191,14 @@ function carriedOverClusterSettings(
     monitoringIntervalSeconds: monitoringInterval(writer?.MonitoringInterval),
     monitoringRoleArn: writer?.MonitoringRoleArn,
   };
+}
+
+/**
+ * A default option group ("default:mysql-8-0") is not carried over: the restore picks the default of the
+ * source's engine version, and the refresh file cannot hold a name with a colon.
+ */
+function ownOptionGroup(name: string | undefined): string | undefined {
+  return name?.startsWith('default:') ? undefined : name;
 }
 
 function securityGroups(

@@ -74,6 +74,7 @@ export async function planRefresh(clients: PlanClients, request: PlanRequest): P
   };
   await checkKeys(clients.kms, file, source);
   checkScripts(complete);
+  checkProtection(file);
   await acquireLock(clients.history, clients.historyTable, {
     target: complete.target.id,
     runId,
@@ -295,6 +296,17 @@ async function checkKeys(kms: KMSClient, file: RefreshFile, source: SourceFacts)
   }
 }
 
+/**
+ * A protected target must wait for an approval, and the approval step is not built yet (it comes with
+ * the operating commands), so a protected target is refused rather than refreshed without one.
+ */
+function checkProtection(file: RefreshFile): void {
+  if (file.protected === undefined || file.protected === false) return;
+  throw new GuardError(
+    'The target is protected (protected is set), and this version of dbrefresh cannot ask for the approval a protected target needs; it refuses the refresh instead. Remove protected to refresh it without approval',
+  );
+}
+
 function checkScripts(plan: Plan): void {
   const scripts = plan.file.scripts;
   if (!scripts) return;
@@ -326,6 +338,13 @@ function checkEngine(file: RefreshFile, source: SourceFacts) {
   if (file.engine && file.engine !== family) {
     throw new GuardError(
       `engine is "${file.engine}" but the source runs ${source.engine}; set engine to "${family}" or remove it`,
+    );
+  }
+  // Without an engine in the file nothing else ties the source to the service (a Multi-AZ DB cluster reports "mysql").
+  const aurora = family === 'aurora-mysql' || family === 'aurora-postgresql';
+  if (aurora !== (file.service === 'aurora')) {
+    throw new GuardError(
+      `Source ${source.id} runs ${source.engine}, which service "${file.service}" does not refresh; use service "${aurora ? 'aurora' : 'rds'}" for ${aurora ? 'an Aurora cluster' : 'an RDS instance'} (Multi-AZ DB clusters are not supported)`,
     );
   }
   return family;

@@ -34,9 +34,9 @@ export function checkRollback(
 /**
  * Puts everything back as it was before the run, judging only from what exists now, so it is safe
  * at any point of the refresh and on re-runs:
- * 1. the secret's current version goes back to the one the old target uses;
- * 2. read replicas this run created from the new target are deleted (they hold the final names);
- * 3. the swap is undone, last rename first, so the target's name serves the old data again;
+ * 1. read replicas this run created from the new target are deleted (they hold the final names);
+ * 2. the swap is undone, last rename first, so the target's name serves the old data again;
+ * 3. the secret's current version goes back to the one the old target uses;
  * 4. the copy and its instances are deleted, and the rollback waits until they are gone.
  * It deletes only resources that carry this run's tag, never the target.
  */
@@ -48,6 +48,11 @@ async function advanceRollback(
   isCheck: boolean,
 ): Promise<PollState> {
   const pending = () => (isCheck ? continuePoll(poll, now, false, STEP, { intervalSeconds: 15 }) : poll);
+  const rdsReplicas = plan.file.service === 'rds' ? plan.replicas.map((replica) => replica.finalId) : [];
+  if (!(await removeRunInstances(clients.rds, plan, 'instance', rdsReplicas))) return pending();
+  if (!(await undoLastRename(clients.rds, plan))) return pending();
+  // Once the old target has its name back, its password must be the secret's current one again.
+  // A problem with the secret fails the rollback only after the databases are back in place.
   if (!plan.adminPassword.managed) {
     await restoreVersionAtStart(
       clients.secrets,
@@ -56,9 +61,6 @@ async function advanceRollback(
       plan.runId,
     );
   }
-  const rdsReplicas = plan.file.service === 'rds' ? plan.replicas.map((replica) => replica.finalId) : [];
-  if (!(await removeRunInstances(clients.rds, plan, 'instance', rdsReplicas))) return pending();
-  if (!(await undoLastRename(clients.rds, plan))) return pending();
   const members = plan.file.service === 'aurora' ? [plan.writer?.id, ...plan.replicas.map((r) => r.id)] : [];
   if (!(await removeRunInstances(clients.rds, plan, 'instance', members.filter(isString)))) return pending();
   if (!(await removeRunInstances(clients.rds, plan, plan.target.kind, [plan.target.temporaryId])))
@@ -66,10 +68,14 @@ async function advanceRollback(
   return continuePoll(poll, now, true, STEP);
 }
 
-/** Undoes the last applied rename of the swap; true when none is left to undo. */
+/**
+ * Undoes the last applied rename of the swap; true when none is left to undo. Like the swap, it waits for
+ * each rename to finish before sending the next: a name is only free for reuse once RDS is done with it.
+ */
 async function undoLastRename(rds: RDSClient, plan: Plan): Promise<boolean> {
   for (const rename of [...plan.renames].reverse()) {
     const state = await renameState(rds, rename, plan.runId);
+    if (state.stage === 'pending' && state.from.status === 'renaming') return false;
     if (state.stage !== 'applied') continue;
     if (!hasReachedStatus(rename.to, state.to.status)) return false;
     logger.info('Renaming back', { kind: rename.kind, from: rename.to, to: rename.from });

@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { classifyError } from './aws/transient';
 
 /** The one structured logger. Log names, ids and statuses; never passwords, events or table data. */

@@ -58,7 +58,8 @@ async function advanceSwap(
     }
     if (state.stage === 'conflict') {
       throw new GuardError(
-        `Cannot rename ${rename.kind} ${rename.from} to ${rename.to}: a ${rename.kind} named ${rename.to} already exists`,
+        `Cannot rename ${rename.kind} ${rename.from} to ${rename.to}: another ${rename.kind} named ${rename.to} ` +
+          'already exists. Rename or delete it, then start the refresh again',
       );
     }
     if (state.stage === 'absent') {

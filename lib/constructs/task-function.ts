@@ -12,6 +12,7 @@ export const LAMBDAS_DIR = path.join(__dirname, '..', '..', 'lambdas');
 
 /**
  * How every step is bundled. The AWS SDK v3 is left out: the Node.js 24 runtime provides it.
+ * ES module builds of dependencies are preferred so unused code is tree-shaken.
  * `keepNames` keeps error class names readable in logs (the Retry/Catch names are literals anyway).
  */
 export const TASK_BUNDLING = {
@@ -20,7 +21,13 @@ export const TASK_BUNDLING = {
   sourceMap: true,
   target: 'node24',
   format: OutputFormat.CJS,
+  // Prefer packages' ES modules so esbuild can drop what a step does not use (zod's locales, say).
+  mainFields: ['module', 'main'],
   externalModules: ['@aws-sdk/*'],
+  // mysql2 needs iconv-lite only for legacy charsets; Node's TextDecoder covers them at a fraction of the size.
+  esbuildArgs: {
+    '--alias:iconv-lite': path.join(__dirname, '..', '..', 'lambdas', 'shared', 'sql', 'text-codecs.ts'),
+  },
 } as const satisfies BundlingOptions;
 
 /** Where functions that reach databases run: the databases' VPC, subnets and security group. */

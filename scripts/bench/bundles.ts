@@ -112,8 +112,19 @@ export function taskBuildOptions(target: string = TASK_BUNDLING.target): BuildOp
     target,
     format: TASK_BUNDLING.format as Format,
     external: [...TASK_BUNDLING.externalModules],
+    mainFields: [...TASK_BUNDLING.mainFields],
+    alias: aliasesOf(TASK_BUNDLING.esbuildArgs),
     logLevel: 'silent',
   };
+}
+
+/** The `--alias:<module>` arguments CDK passes to esbuild, as the JS API's `alias` option. */
+function aliasesOf(args: Readonly<Record<string, string | boolean>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(args)
+      .filter(([flag, value]) => flag.startsWith('--alias:') && typeof value === 'string')
+      .map(([flag, value]) => [flag.slice('--alias:'.length), String(value)]),
+  );
 }
 
 /** Bundles `entry` to `outDir/index.js` (and its source map), as CDK's local bundling does. */

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -16,9 +16,17 @@ import {
 
 const envModule = join(__dirname, '..', '..', 'lambdas', 'shared', 'env');
 
+const tempDirs: string[] = [];
+
 function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'dbrefresh-bench-test-'));
+  const dir = mkdtempSync(join(tmpdir(), 'dbrefresh-bench-test-'));
+  tempDirs.push(dir);
+  return dir;
 }
+
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Writes a fixture entry in its own temp dir and returns its path. */
 function writeEntry(source: string): string {

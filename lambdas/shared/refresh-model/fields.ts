@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IDENTIFIER_RULE, identifierProblem } from '../naming';
 import { isTimeZone, SCHEDULE_EXPRESSION_FORMS, scheduleExpressionProblem } from './schedule-expression';
 

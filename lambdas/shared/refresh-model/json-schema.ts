@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PerStepRefreshFileSchema } from './per-step-schema';
 import { RefreshFileSchema } from './refresh-file-schema';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENGINES, RefreshFileSchema } from '../refresh-model/refresh-file-schema';
 
 /** Whether a name belongs to a DB instance or a DB cluster; RDS keeps the two namespaces apart. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PlanSchema } from './plan';
 
 /** What an execution is started with: the refresh file (either form) and who asked. */

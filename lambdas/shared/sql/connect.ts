@@ -1,5 +1,4 @@
-import mysql from 'mysql2/promise';
-import { Client } from 'pg';
+import type { Client as PgClient } from 'pg';
 import { logger } from '../handler';
 import type { SqlDialect } from './split-statements';
 
@@ -66,6 +65,8 @@ function verifiesCertificate(): boolean {
 
 async function openMysql(settings: ConnectionSettings, tls: TlsMode): Promise<SqlConnection> {
   const verify = verifiesCertificate();
+  // Each driver is loaded on first use: a run needs only one of them, and loading both slows the cold start.
+  const { default: mysql } = await import('mysql2/promise');
   const connection = await mysql.createConnection({
     host: settings.host,
     port: settings.port,
@@ -120,7 +121,8 @@ function mysqlResult(result: unknown): StatementResult {
 }
 
 async function openPostgres(settings: ConnectionSettings, tls: TlsMode): Promise<SqlConnection> {
-  const client = new Client({
+  const { Client } = await import('pg');
+  const client: PgClient = new Client({
     host: settings.host,
     port: settings.port,
     user: settings.user,

@@ -1,0 +1,88 @@
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { TaskFunction } from '../../lib/constructs/task-function';
+import { RefreshStack } from '../../lib/refresh-stack';
+import { type AslDefinition, resolveDefinition } from '../../lib/resolve-definition';
+
+/** What the local runner needs to run one Task state: the handler the template names and its settings. */
+export interface LocalTask {
+  readonly stateName: string;
+  readonly logicalId: string;
+  /** `lambdas/<step>/handler.ts`, the file the function is bundled from. */
+  readonly entry: string;
+  readonly handlerName: string;
+  readonly timeoutSeconds: number;
+  /** The function's environment, with the stack's references replaced by local values. */
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+export interface RefreshMachine {
+  readonly definition: AslDefinition;
+  readonly tasks: readonly LocalTask[];
+}
+
+/** Local values for the references the functions' environments make to the stack's resources. */
+export interface LocalResources {
+  readonly historyTableName: string;
+  readonly notificationTopicArn: string;
+}
+
+/**
+ * Synthesizes the real stack in-process (no bundling) and returns its state machine definition with
+ * each Task state mapped to the function the template gives it, as Lambda would run it.
+ */
+export function loadRefreshMachine(resources: LocalResources): RefreshMachine {
+  const stack = new RefreshStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'DbRefresh');
+  const definition = resolveDefinition(stack);
+  const byLogicalId = new Map(
+    stack.functions.all().map((fn) => [Stack.of(fn).getLogicalId(fn.node.defaultChild as CfnElement), fn]),
+  );
+  const references: Record<string, string> = {
+    [stack.getLogicalId(stack.history.table.node.defaultChild as CfnElement)]: resources.historyTableName,
+    [stack.getLogicalId(stack.notifications.topic.node.defaultChild as CfnElement)]:
+      resources.notificationTopicArn,
+  };
+  const tasks = Object.entries(definition.States)
+    .filter(([, state]) => state.Type === 'Task')
+    .map(([stateName, state]) => {
+      const logicalId = String(state.Resource).split(':function:')[1] ?? '';
+      const fn = byLogicalId.get(logicalId);
+      if (!fn)
+        throw new Error(
+          `Task "${stateName}" names ${state.Resource}, which is not a step function of the stack`,
+        );
+      return localTask(stack, stateName, logicalId, fn, references);
+    });
+  return { definition, tasks };
+}
+
+function localTask(
+  stack: Stack,
+  stateName: string,
+  logicalId: string,
+  fn: TaskFunction,
+  references: Record<string, string>,
+): LocalTask {
+  const cfn = fn.node.defaultChild as CfnFunction;
+  const variables = (stack.resolve(cfn.environment) as { variables?: Record<string, unknown> } | undefined)
+    ?.variables;
+  const environment = Object.fromEntries(
+    Object.entries(variables ?? {}).map(([name, value]) => [name, localValue(name, value, references)]),
+  );
+  return {
+    stateName,
+    logicalId,
+    entry: fn.entry,
+    handlerName: fn.handlerName,
+    timeoutSeconds: Number(cfn.timeout ?? 3),
+    environment,
+  };
+}
+
+function localValue(name: string, value: unknown, references: Record<string, string>): string {
+  if (typeof value === 'string') return value;
+  const ref = (value as { Ref?: unknown } | null)?.Ref;
+  const local = typeof ref === 'string' ? references[ref] : undefined;
+  if (local === undefined) throw new Error(`No local value for ${name} = ${JSON.stringify(value)}`);
+  return local;
+}

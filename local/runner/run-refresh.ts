@@ -1,0 +1,174 @@
+import type { RunInput } from '../../lambdas/shared/run/run-state';
+import { type LocalResources, type LocalTask, loadRefreshMachine } from './refresh-machine';
+
+// aws-local-stepfunctions expects Node 22's Promise.withResolvers; Node 20 lacks it.
+if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
+  Object.defineProperty(Promise, 'withResolvers', {
+    value<T>() {
+      let resolve!: (value: T | PromiseLike<T>) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
+
+/** One step of a local run, as the runner reports it. */
+export interface RunEvent {
+  readonly type: 'entered' | 'succeeded' | 'failed' | 'retried' | 'caught';
+  readonly stateName: string;
+  readonly stateType: string;
+  readonly at: Date;
+  readonly error?: string;
+}
+
+export interface LocalRunOptions extends LocalResources {
+  /** The local AWS endpoint the handlers' SDK clients talk to. */
+  readonly endpointUrl: string;
+  readonly region?: string;
+  readonly account?: string;
+  /** Execution name; defaults to a unique one. */
+  readonly executionName?: string;
+  /** How long each Wait lasts locally, in milliseconds (checks then poll the local endpoint). */
+  readonly waitMilliseconds?: number;
+  readonly onEvent?: (event: RunEvent) => void;
+}
+
+export interface LocalRunResult {
+  readonly executionArn: string;
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly output?: unknown;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+type Handler = (event: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<unknown>;
+
+/**
+ * Runs the synthesized refresh state machine on this machine with aws-local-stepfunctions: every
+ * Task runs the handler its function names, in this process, with that function's environment and
+ * the SDK pointed at the local endpoint. Waits are shortened; everything else is the real definition.
+ */
+export async function runRefreshLocally(input: RunInput, options: LocalRunOptions): Promise<LocalRunResult> {
+  const { StateMachine } = await import('aws-local-stepfunctions');
+  const region = options.region ?? 'eu-west-1';
+  const account = options.account ?? '000000000000';
+  const machine = loadRefreshMachine(options);
+  configureProcess(machine.tasks, options.endpointUrl, region);
+
+  const name = options.executionName ?? `local-${Date.now().toString(36)}`;
+  const executionArn = `arn:aws:states:${region}:${account}:execution:DbRefresh:${name}`;
+  const stateMachine = new StateMachine(machine.definition as never, {
+    validationOptions: { checkArn: false, checkPaths: true },
+  });
+  const waitMs = options.waitMilliseconds ?? 200;
+  const states = Object.entries(machine.definition.States);
+  const execution = stateMachine.run(input as never, {
+    context: {
+      Execution: {
+        Id: executionArn,
+        Name: name,
+        StartTime: new Date().toISOString(),
+        Input: input,
+        RoleArn: `arn:aws:iam::${account}:role/DbRefresh`,
+      },
+    } as never,
+    overrides: {
+      taskResourceLocalHandlers: Object.fromEntries(
+        machine.tasks.map((task) => [
+          task.stateName,
+          (event: unknown) => invoke(task, event) as Promise<never>,
+        ]),
+      ),
+      waitTimeOverrides: Object.fromEntries(
+        states.filter(([, state]) => state.Type === 'Wait').map(([stateName]) => [stateName, waitMs]),
+      ),
+      retryIntervalOverrides: Object.fromEntries(
+        states.filter(([, state]) => state.Retry).map(([stateName]) => [stateName, waitMs]),
+      ),
+    },
+  });
+  const report = reportEvents(execution.eventLogs, options.onEvent);
+  try {
+    const output = await execution.result;
+    await report;
+    return { executionArn, status: 'SUCCEEDED', output };
+  } catch (error: unknown) {
+    await report.catch(() => undefined);
+    const cause = (error as { cause?: { name?: string; message?: string } }).cause;
+    return {
+      executionArn,
+      status: 'FAILED',
+      error: cause?.name ?? (error instanceof Error ? error.name : 'Error'),
+      cause: cause?.message ?? (error instanceof Error ? error.message : String(error)),
+    };
+  }
+}
+
+const handlers = new Map<string, Handler>();
+
+async function invoke(task: LocalTask, event: unknown): Promise<unknown> {
+  const key = `${task.entry}#${task.handlerName}`;
+  let handler = handlers.get(key);
+  if (!handler) {
+    const module = (await import(task.entry)) as Record<string, unknown>;
+    const exported = module[task.handlerName];
+    if (typeof exported !== 'function')
+      throw new Error(`${task.entry} exports no function ${task.handlerName}`);
+    handler = exported as Handler;
+    handlers.set(key, handler);
+  }
+  const deadline = Date.now() + task.timeoutSeconds * 1000;
+  return handler(event, { getRemainingTimeInMillis: () => deadline - Date.now() });
+}
+
+/**
+ * The handlers create their SDK clients and read their environment when first loaded, so the
+ * environment is set once for the process: every function's variables (they agree on shared names)
+ * and the endpoint. Credentials are dummies the local endpoint accepts.
+ */
+function configureProcess(tasks: readonly LocalTask[], endpointUrl: string, region: string): void {
+  for (const task of tasks) Object.assign(process.env, task.environment);
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: endpointUrl,
+    AWS_REGION: region,
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    DB_TLS: 'off',
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+  });
+}
+
+async function reportEvents(
+  events: AsyncGenerator<unknown>,
+  onEvent: ((event: RunEvent) => void) | undefined,
+): Promise<void> {
+  for await (const raw of events) {
+    const event = raw as {
+      type?: string;
+      state?: { name?: string; type?: string };
+      timestamp?: number;
+      Error?: string;
+    };
+    const type = EVENT_TYPES[event.type ?? ''];
+    if (!type || !event.state?.name || !onEvent) continue;
+    onEvent({
+      type,
+      stateName: event.state.name,
+      stateType: event.state.type ?? 'Unknown',
+      at: new Date(event.timestamp ?? Date.now()),
+      error: event.Error,
+    });
+  }
+}
+
+const EVENT_TYPES: Record<string, RunEvent['type']> = {
+  StateEntered: 'entered',
+  StateExited: 'succeeded',
+  StateFailed: 'failed',
+  StateRetried: 'retried',
+  StateCaught: 'caught',
+};

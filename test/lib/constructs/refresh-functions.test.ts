@@ -1,0 +1,140 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { RefreshStack } from '../../../lib/refresh-stack';
+
+const stack = new RefreshStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'DbRefresh');
+const template = Template.fromStack(stack);
+
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, string>>;
+}
+
+function statements(): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (policy) =>
+      (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument
+        .Statement,
+  );
+}
+
+const actionsOf = (statement: Statement) => [statement.Action].flat();
+
+describe('RefreshFunctions', () => {
+  it('creates one function per step handler', () => {
+    expect(
+      stack.functions
+        .all()
+        .map((fn) => `${fn.entry.split('/lambdas/')[1]}#${fn.handlerName}`)
+        .sort(),
+    ).toEqual([
+      'admin-password/handler.ts#check',
+      'admin-password/handler.ts#start',
+      'finish/handler.ts#failed',
+      'finish/handler.ts#succeeded',
+      'hook/handler.ts#afterRefresh',
+      'hook/handler.ts#beforeSwap',
+      'plan/handler.ts#handler',
+      'replicas/handler.ts#check',
+      'replicas/handler.ts#start',
+      'restore/handler.ts#check',
+      'restore/handler.ts#start',
+      'retire/handler.ts#check',
+      'retire/handler.ts#deleteCheck',
+      'retire/handler.ts#deleteStart',
+      'retire/handler.ts#start',
+      'rollback/handler.ts#check',
+      'rollback/handler.ts#start',
+      'rotate-secret/handler.ts#check',
+      'rotate-secret/handler.ts#start',
+      'scripts/handler.ts#check',
+      'scripts/handler.ts#start',
+      'swap/handler.ts#check',
+      'swap/handler.ts#start',
+      'tags/handler.ts#handler',
+    ]);
+  });
+
+  it('grants no wildcard action', () => {
+    for (const statement of statements()) {
+      for (const action of actionsOf(statement)) expect(action).not.toMatch(/^\*$|:\*$/);
+    }
+  });
+
+  it('allows deleting, stopping or changing a database only when it carries the refreshable tag', () => {
+    const destructive = statements().filter((statement) =>
+      actionsOf(statement).some((action) => /^rds:(Delete|Stop|RemoveTags)/.test(action)),
+    );
+
+    expect(destructive.length).toBeGreaterThan(0);
+    for (const statement of destructive) {
+      const onDatabases = JSON.stringify(statement.Resource).match(/:(db|cluster):\*/);
+      if (!onDatabases) continue;
+      expect(statement.Condition).toEqual({
+        StringEquals: { 'aws:ResourceTag/dbrefresh:refreshable': 'true' },
+      });
+    }
+  });
+
+  it('creates databases only when the request tags them refreshable', () => {
+    const creates = statements().filter((statement) =>
+      actionsOf(statement).some((action) => action.startsWith('rds:Restore')),
+    );
+
+    expect(creates.length).toBeGreaterThan(0);
+    for (const statement of creates) {
+      expect(statement.Condition).toEqual({
+        StringEquals: { 'aws:RequestTag/dbrefresh:refreshable': 'true' },
+      });
+    }
+  });
+
+  it('invokes only hook functions tagged as hooks', () => {
+    const invokes = statements().filter(
+      (statement) =>
+        actionsOf(statement).includes('lambda:InvokeFunction') &&
+        JSON.stringify(statement.Resource).includes(':*:function:*'),
+    );
+
+    expect(invokes).toHaveLength(2);
+    for (const statement of invokes) {
+      expect(statement.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/dbrefresh:hook': 'true' } });
+    }
+  });
+
+  it('tells each function the history table and topic it uses', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.failed',
+      Environment: {
+        Variables: {
+          HISTORY_TABLE_NAME: { Ref: stack.getLogicalId(stack.history.table.node.defaultChild as never) },
+          NOTIFICATION_TOPIC_ARN: {
+            Ref: stack.getLogicalId(stack.notifications.topic.node.defaultChild as never),
+          },
+        },
+      },
+    });
+  });
+
+  it('runs the scripts step for up to 15 minutes', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.check',
+      Timeout: 900,
+      MemorySize: 1024,
+    });
+  });
+});
+
+describe('RefreshStack with a database network', () => {
+  it('places the scripts step in the given subnets and security groups', () => {
+    const inVpc = new RefreshStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'InVpc', {
+      databaseNetwork: { vpcId: 'vpc-1', subnetIds: ['subnet-a', 'subnet-b'], securityGroupIds: ['sg-1'] },
+    });
+
+    Template.fromStack(inVpc).hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 900,
+      VpcConfig: { SubnetIds: ['subnet-a', 'subnet-b'], SecurityGroupIds: ['sg-1'] },
+    });
+  });
+});
