@@ -1,3 +1,4 @@
+import { logger } from '../../lambdas/shared/handler';
 import type { RunInput } from '../../lambdas/shared/run/run-state';
 import { type LocalResources, type LocalTask, loadRefreshMachine } from './refresh-machine';
 
@@ -34,6 +35,11 @@ export interface LocalRunOptions extends LocalResources {
   readonly executionName?: string;
   /** How long each Wait lasts locally, in milliseconds (checks then poll the local endpoint). */
   readonly waitMilliseconds?: number;
+  /**
+   * The handlers' log level (Powertools).
+   * @default "WARN"
+   */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly onEvent?: (event: RunEvent) => void;
 }
 
@@ -58,6 +64,8 @@ export async function runRefreshLocally(input: RunInput, options: LocalRunOption
   const account = options.account ?? '000000000000';
   const machine = loadRefreshMachine(options);
   configureProcess(machine.tasks, options.endpointUrl, region);
+  // The handlers share this process's one logger, which may have been created before the run.
+  logger.setLogLevel(options.logLevel ?? 'WARN');
 
   const name = options.executionName ?? `local-${Date.now().toString(36)}`;
   const executionArn = `arn:aws:states:${region}:${account}:execution:DbRefresh:${name}`;
@@ -138,7 +146,6 @@ function configureProcess(tasks: readonly LocalTask[], endpointUrl: string, regi
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
     DB_TLS: 'off',
-    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
   });
 }
 

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { AwsError } from '../service';
+
+/** What an RDS ARN names: `arn:aws:rds:<region>:<account>:<type>:<identifier>`. */
+export type ArnType = 'db' | 'cluster' | 'snapshot' | 'cluster-snapshot';
+
+/** Where ARNs point: the region and account of the request being answered. */
+export interface ArnScope {
+  readonly region: string;
+  readonly account: string;
+}
+
+export function rdsArn(scope: ArnScope, type: ArnType, identifier: string): string {
+  return `arn:aws:rds:${scope.region}:${scope.account}:${type}:${identifier}`;
+}
+
+/** Type and identifier of an RDS ARN, or undefined when `value` is not one. */
+export function parseRdsArn(value: string): { type: string; identifier: string } | undefined {
+  const match = /^arn:aws[\w-]*:rds:[^:]*:[^:]*:([a-z-]+):(.+)$/.exec(value);
+  return match?.[1] && match[2] ? { type: match[1], identifier: match[2] } : undefined;
+}
+
+const IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,62}$/;
+
+/**
+ * An instance or cluster identifier (or an ARN of one) as RDS stores it: lower case. An ARN of any
+ * account is accepted: the local account plays every account, so "shared" resources are its own.
+ * @throws AwsError InvalidParameterValue with RDS's wording for a malformed identifier
+ */
+export function resourceIdentifier(parameter: string, value: string, type: ArnType): string {
+  const arn = parseRdsArn(value);
+  if (arn && arn.type !== type) {
+    throw new AwsError(
+      'InvalidParameterValue',
+      `The parameter ${parameter} names a ${arn.type} ARN (${value}); it must name a ${type}`,
+    );
+  }
+  const identifier = (arn?.identifier ?? value).toLowerCase();
+  checkIdentifier(parameter, identifier);
+  return identifier;
+}
+
+/** A snapshot identifier: like an instance's, but RDS's automated ones also contain ':' (`rds:db-2024-…`). */
+export function snapshotIdentifier(parameter: string, value: string, type: ArnType): string {
+  const arn = parseRdsArn(value);
+  if (arn && arn.type !== type) {
+    throw new AwsError(
+      'InvalidParameterValue',
+      `The parameter ${parameter} names a ${arn.type} ARN (${value}); it must name a ${type}`,
+    );
+  }
+  return (arn?.identifier ?? value).toLowerCase();
+}
+
+export function checkIdentifier(parameter: string, identifier: string): void {
+  if (!IDENTIFIER.test(identifier) || identifier.endsWith('-')) {
+    throw new AwsError(
+      'InvalidParameterValue',
+      `The parameter ${parameter} is not a valid identifier. Identifiers must begin with a letter; must contain ` +
+        'only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.',
+    );
+  }
+}
+
+/** A new resource id like RDS's (`db-` or `cluster-` and 26 upper-case letters and digits). */
+export function newResourceId(prefix: 'db' | 'cluster'): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const id = [...randomBytes(26)].map((byte) => alphabet[byte % alphabet.length]).join('');
+  return `${prefix}-${id}`;
+}
+
+/** The engine server of a resource: its resource id in lower case (stable across renames). */
+export function serverIdOf(resourceId: string): string {
+  return resourceId.toLowerCase();
+}

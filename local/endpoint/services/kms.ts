@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { KeyMetadata } from '@aws-sdk/client-kms';
+import * as z from 'zod';
+import { jsonService, operation } from '../json-protocol';
+import { AwsError, type LocalRequest, type LocalResponse, type LocalService } from '../service';
+
+/** The KMS key states a local key can be put in. */
+export const KEY_STATES = [
+  'Creating',
+  'Enabled',
+  'Disabled',
+  'PendingDeletion',
+  'PendingImport',
+  'PendingReplicaDeletion',
+  'Unavailable',
+  'Updating',
+] as const;
+export type KeyState = (typeof KEY_STATES)[number];
+
+const KeyRecordSchema = z.object({
+  keyId: z.string(),
+  arn: z.string(),
+  account: z.string(),
+  state: z.enum(KEY_STATES),
+  description: z.string(),
+  manager: z.enum(['AWS', 'CUSTOMER']),
+  aliases: z.array(z.string()),
+  createdAt: z.number(),
+});
+type KeyRecord = z.output<typeof KeyRecordSchema>;
+
+export interface CreateKeyOptions {
+  /** @default - a new UUID */
+  readonly keyId?: string;
+  /** @default 'Enabled' */
+  readonly state?: KeyState;
+  /** Alias names, each starting with `alias/`. */
+  readonly aliases?: readonly string[];
+  readonly description?: string;
+}
+
+export interface LocalKmsOptions {
+  /**
+   * Directory of `kms-keys.json`, so keys persist between processes.
+   * @default - in memory only
+   */
+  readonly stateDir?: string;
+  /** @default - us-east-1, account 000000000000 */
+  readonly scope?: { region: string; account: string };
+}
+
+/**
+ * A local KMS that knows keys and their states, for DescribeKey (AWS JSON 1.1, `TrentService.DescribeKey`).
+ * Keys are made with `createKey`; AWS managed aliases (`alias/aws/rds`) resolve to a key made on first use, as
+ * in AWS. Keys of another account are not found.
+ */
+export class LocalKms implements LocalService {
+  readonly name = 'kms';
+  private readonly keys = new Map<string, KeyRecord>();
+  private readonly file: string | undefined;
+  private readonly service: LocalService;
+
+  constructor(private readonly options: LocalKmsOptions = {}) {
+    this.file = options.stateDir ? path.join(options.stateDir, 'kms-keys.json') : undefined;
+    if (this.file && existsSync(this.file)) {
+      const keys = z.array(KeyRecordSchema).parse(JSON.parse(readFileSync(this.file, 'utf8')));
+      for (const key of keys) this.keys.set(key.keyId, key);
+    }
+    this.service = jsonService('kms', 'TrentService', {
+      DescribeKey: operation(z.looseObject({ KeyId: z.string().min(1) }), (input, request) => ({
+        KeyMetadata: this.describeKey(input.KeyId, request),
+      })),
+    });
+  }
+
+  handle(request: LocalRequest): Promise<LocalResponse> {
+    return this.service.handle(request);
+  }
+
+  /** Creates a key (or replaces the one with the same id) and returns its metadata. */
+  createKey(options: CreateKeyOptions = {}): KeyMetadata {
+    const { region, account } = this.scope();
+    const keyId = options.keyId ?? randomUUID();
+    for (const alias of options.aliases ?? []) {
+      if (!alias.startsWith('alias/')) throw new Error(`KMS alias "${alias}" must start with "alias/"`);
+    }
+    const key: KeyRecord = {
+      keyId,
+      arn: `arn:aws:kms:${region}:${account}:key/${keyId}`,
+      account,
+      state: options.state ?? 'Enabled',
+      description: options.description ?? '',
+      manager: 'CUSTOMER',
+      aliases: [...(options.aliases ?? [])],
+      createdAt: Date.now(),
+    };
+    this.keys.set(keyId, key);
+    this.save();
+    return metadata(key);
+  }
+
+  /** Puts a key in another state (e.g. Disabled, PendingDeletion), as a test or the CLI needs. */
+  setKeyState(keyId: string, state: KeyState): void {
+    const key = this.keys.get(keyId);
+    if (!key) throw new Error(`There is no local KMS key ${keyId}`);
+    key.state = state;
+    this.save();
+  }
+
+  /**
+   * The metadata of the key named by key id, key ARN, alias name or alias ARN.
+   * @throws AwsError NotFoundException as KMS answers for an unknown key or alias
+   */
+  describeKey(keyId: string, scope: { region: string; account: string } = this.scope()): KeyMetadata {
+    const key = this.find(keyId, scope);
+    if (!key) {
+      const what = keyId.includes('alias/')
+        ? `Alias ${aliasArn(keyId, scope)}`
+        : `Key '${keyArn(keyId, scope)}'`;
+      throw new AwsError(
+        'NotFoundException',
+        `${what} ${keyId.includes('alias/') ? 'is not found.' : 'does not exist'}`,
+      );
+    }
+    return metadata(key);
+  }
+
+  private find(id: string, scope: { region: string; account: string }): KeyRecord | undefined {
+    const arn = /^arn:aws:kms:[^:]*:(\d{12}):(.+)$/.exec(id);
+    if (arn && arn[1] !== scope.account) return undefined;
+    const resource = arn?.[2] ?? id;
+    if (resource.startsWith('alias/')) {
+      const key = [...this.keys.values()].find((k) => k.aliases.includes(resource));
+      return key ?? (resource.startsWith('alias/aws/') ? this.awsManagedKey(resource, scope) : undefined);
+    }
+    return this.keys.get(resource.replace(/^key\//, ''));
+  }
+
+  private awsManagedKey(alias: string, scope: { region: string; account: string }): KeyRecord {
+    const keyId = randomUUID();
+    const key: KeyRecord = {
+      keyId,
+      arn: `arn:aws:kms:${scope.region}:${scope.account}:key/${keyId}`,
+      account: scope.account,
+      state: 'Enabled',
+      description: `Default key that protects my ${alias.slice('alias/aws/'.length)} data when no other key is defined`,
+      manager: 'AWS',
+      aliases: [alias],
+      createdAt: Date.now(),
+    };
+    this.keys.set(keyId, key);
+    this.save();
+    return key;
+  }
+
+  private scope(): { region: string; account: string } {
+    return this.options.scope ?? { region: 'us-east-1', account: '000000000000' };
+  }
+
+  private save(): void {
+    if (!this.file) return;
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    const temporary = `${this.file}.${randomUUID()}.tmp`;
+    writeFileSync(temporary, JSON.stringify([...this.keys.values()], null, 2));
+    renameSync(temporary, this.file);
+  }
+}
+
+function metadata(key: KeyRecord): KeyMetadata {
+  return {
+    AWSAccountId: key.account,
+    KeyId: key.keyId,
+    Arn: key.arn,
+    CreationDate: new Date(key.createdAt),
+    Enabled: key.state === 'Enabled',
+    Description: key.description,
+    KeyUsage: 'ENCRYPT_DECRYPT',
+    KeyState: key.state,
+    Origin: 'AWS_KMS',
+    KeyManager: key.manager,
+    KeySpec: 'SYMMETRIC_DEFAULT',
+    CustomerMasterKeySpec: 'SYMMETRIC_DEFAULT',
+    EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'],
+    MultiRegion: false,
+  };
+}
+
+function keyArn(id: string, scope: { region: string; account: string }): string {
+  return id.startsWith('arn:') ? id : `arn:aws:kms:${scope.region}:${scope.account}:key/${id}`;
+}
+
+function aliasArn(id: string, scope: { region: string; account: string }): string {
+  return id.startsWith('arn:') ? id : `arn:aws:kms:${scope.region}:${scope.account}:${id}`;
+}

@@ -1,0 +1,114 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { Faults } from './endpoint/faults';
+import { RdsService } from './endpoint/rds/rds-service';
+import { LOCAL_ACCOUNT_ID, type LocalEndpoint, startLocalEndpoint } from './endpoint/server';
+import { LocalDynamoDb } from './endpoint/services/dynamodb';
+import { LocalKms } from './endpoint/services/kms';
+import { LocalS3 } from './endpoint/services/s3';
+import { SecretStore, secretsManagerService } from './endpoint/services/secrets-manager';
+import { LocalSns } from './endpoint/services/sns';
+import { EngineManager } from './engines/engine-manager';
+import type { LocalResources } from './runner/refresh-machine';
+
+/** Where local mode keeps its "account" unless told otherwise: `.dbrefresh/` in the project. */
+export const DEFAULT_STATE_DIR = path.join(__dirname, '..', '.dbrefresh');
+export const LOCAL_REGION = 'eu-west-1';
+const HISTORY_TABLE = 'dbrefresh-history';
+const NOTIFICATION_TOPIC = 'dbrefresh-notifications';
+
+export interface LocalAccountOptions {
+  /** @default DEFAULT_STATE_DIR */
+  readonly stateDir?: string;
+  /** @default - a free port */
+  readonly port?: number;
+  /**
+   * Scales how long RDS statuses are shown (1 s per phase at 1).
+   * @default 1
+   */
+  readonly delayScale?: number;
+}
+
+/** A local AWS account: one endpoint serving RDS (real engines), Secrets Manager, SNS, S3, KMS and DynamoDB. */
+export interface LocalAccount extends LocalResources {
+  readonly url: string;
+  readonly region: string;
+  readonly account: string;
+  readonly stateDir: string;
+  readonly engines: EngineManager;
+  readonly secrets: SecretStore;
+  readonly sns: LocalSns;
+  readonly s3: LocalS3;
+  readonly kms: LocalKms;
+  readonly rds: RdsService;
+  /** Fault injection, read on every request from `<stateDir>/faults.json`. */
+  readonly faultsFile: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the local account kept in `stateDir` (creating it the first time): its database servers, its
+ * secrets, topics, buckets and history table, behind one endpoint for `AWS_ENDPOINT_URL`.
+ */
+export async function openLocalAccount(options: LocalAccountOptions = {}): Promise<LocalAccount> {
+  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+  mkdirSync(stateDir, { recursive: true });
+  // The engines run as the mysql and postgres accounts when we are root; they must be able to pass through.
+  if (process.getuid?.() === 0) chmodSync(stateDir, 0o711);
+  const scope = { region: LOCAL_REGION, account: LOCAL_ACCOUNT_ID };
+  const engines = new EngineManager({ root: path.join(stateDir, 'engines') });
+  const rds = new RdsService({ engines, stateDir, delayScale: options.delayScale });
+  const secrets = new SecretStore({
+    stateDir,
+    scope,
+    rotate: (secretValue, secret) => rds.rotateAdminPassword(secretValue, secret.arn),
+  });
+  rds.useSecretStore({
+    createSecret: async (name, value, tags) =>
+      secrets.createManagedSecret(
+        'rds.amazonaws.com',
+        name,
+        value,
+        tags.map((tag) => ({ ...tag })),
+        scope,
+      ),
+    deleteSecret: async (arn) => {
+      secrets.deleteSecret({ SecretId: arn, ForceDeleteWithoutRecovery: true });
+    },
+  });
+  const sns = new LocalSns({ stateDir, scope });
+  const notificationTopicArn = sns.createTopic(NOTIFICATION_TOPIC, scope);
+  const s3 = new LocalS3(stateDir);
+  const kms = new LocalKms({ stateDir, scope });
+  const dynamodb = await LocalDynamoDb.start({ stateDir });
+  await dynamodb.ensureHistoryTable(HISTORY_TABLE);
+  const faultsFile = path.join(stateDir, 'faults.json');
+  let endpoint: LocalEndpoint;
+  try {
+    endpoint = await startLocalEndpoint({
+      services: [rds, secretsManagerService(secrets), sns, s3, kms, dynamodb],
+      port: options.port,
+      faults: Faults.fromFile(faultsFile),
+      account: LOCAL_ACCOUNT_ID,
+    });
+  } catch (error: unknown) {
+    await dynamodb.close();
+    throw error;
+  }
+  return {
+    url: endpoint.url,
+    region: LOCAL_REGION,
+    account: LOCAL_ACCOUNT_ID,
+    stateDir,
+    engines,
+    secrets,
+    sns,
+    s3,
+    kms,
+    rds,
+    faultsFile,
+    historyTableName: HISTORY_TABLE,
+    notificationTopicArn,
+    close: () => endpoint.close(),
+  };
+}

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { CreateDBInstanceCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import { S3Client } from '@aws-sdk/client-s3';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { hasReachedStatus } from '../../lambdas/shared/rds-status';
+import { openConnection } from '../../lambdas/shared/sql/connect';
+import { customers, insertStatements, type SqlDialect, schemaStatements } from './sample-data';
+
+/** How the seeding code reaches the local account. */
+export interface LocalClients {
+  readonly rds: RDSClient;
+  readonly secrets: SecretsManagerClient;
+  readonly s3: S3Client;
+}
+
+export function localClients(endpoint: string, region: string): LocalClients {
+  const config = { endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  return { rds: new RDSClient(config), secrets: new SecretsManagerClient(config), s3: new S3Client(config) };
+}
+
+export interface SeedDatabase {
+  /** The DB instance identifier. */
+  readonly id: string;
+  /** RDS engine: mysql, mariadb or postgres. */
+  readonly engine: 'mysql' | 'mariadb' | 'postgres';
+  readonly databaseName: string;
+  /** Customers to create (with about three orders each); 0 creates the schema only. */
+  readonly customers: number;
+  readonly tags?: Record<string, string>;
+  /** Store the admin credentials in this secret (as the target's secret, for example). */
+  readonly secretName?: string;
+}
+
+export interface SeededDatabase {
+  readonly id: string;
+  readonly endpoint: { host: string; port: number };
+  readonly username: string;
+  readonly password: string;
+  readonly databaseName: string;
+}
+
+export const ADMIN_USER = 'dbadmin';
+
+/**
+ * Creates a DB instance through the local RDS API (a real MariaDB or PostgreSQL server behind it),
+ * waits until it is available, then loads the sample schema and data.
+ */
+export async function seedDatabase(clients: LocalClients, seed: SeedDatabase): Promise<SeededDatabase> {
+  const password = randomBytes(18).toString('base64url');
+  await clients.rds.send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: seed.id,
+      Engine: seed.engine,
+      DBInstanceClass: 'db.t4g.micro',
+      AllocatedStorage: 20,
+      MasterUsername: ADMIN_USER,
+      MasterUserPassword: password,
+      DBName: seed.databaseName,
+      BackupRetentionPeriod: 7,
+      Tags: Object.entries(seed.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+    }),
+  );
+  const endpoint = await waitAvailable(clients.rds, seed.id);
+  if (seed.secretName) {
+    await clients.secrets.send(
+      new CreateSecretCommand({
+        Name: seed.secretName,
+        SecretString: JSON.stringify({
+          engine: seed.engine,
+          host: endpoint.host,
+          port: endpoint.port,
+          username: ADMIN_USER,
+          password,
+        }),
+      }),
+    );
+  }
+  const dialect: SqlDialect = seed.engine === 'postgres' ? 'postgres' : 'mysql';
+  const connection = await openConnection(
+    dialect,
+    { host: endpoint.host, port: endpoint.port, user: ADMIN_USER, password, database: seed.databaseName },
+    'off',
+  );
+  try {
+    for (const statement of schemaStatements(dialect)) await connection.execute(statement);
+    for (const statement of insertStatements(customers(seed.customers))) await connection.execute(statement);
+  } finally {
+    await connection.close();
+  }
+  return { id: seed.id, endpoint, username: ADMIN_USER, password, databaseName: seed.databaseName };
+}
+
+/** Polls DescribeDBInstances until the instance is available, as a client of RDS would. */
+export async function waitAvailable(
+  rds: RDSClient,
+  id: string,
+  timeoutMs = 120_000,
+): Promise<{ host: string; port: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const instance = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })))
+      .DBInstances?.[0];
+    if (
+      hasReachedStatus(id, instance?.DBInstanceStatus) &&
+      instance?.Endpoint?.Address &&
+      instance.Endpoint.Port
+    ) {
+      return { host: instance.Endpoint.Address, port: instance.Endpoint.Port };
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${id} is still ${instance?.DBInstanceStatus} after ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
