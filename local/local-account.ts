@@ -1,10 +1,12 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { Faults } from './endpoint/faults';
+import type { TerminalStatusHook } from './endpoint/rds/dependencies';
 import { RdsService } from './endpoint/rds/rds-service';
 import { LOCAL_ACCOUNT_ID, type LocalEndpoint, startLocalEndpoint } from './endpoint/server';
 import { LocalDynamoDb } from './endpoint/services/dynamodb';
 import { LocalKms } from './endpoint/services/kms';
+import { LocalLambda } from './endpoint/services/lambda';
 import { LocalS3 } from './endpoint/services/s3';
 import { SecretStore, secretsManagerService } from './endpoint/services/secrets-manager';
 import { LocalSns } from './endpoint/services/sns';
@@ -27,9 +29,14 @@ export interface LocalAccountOptions {
    * @default 1
    */
   readonly delayScale?: number;
+  /**
+   * Fault injection: the status an RDS change ends in instead of its outcome (see RdsServiceOptions).
+   * @default - every change reaches its normal outcome
+   */
+  readonly terminalStatus?: TerminalStatusHook;
 }
 
-/** A local AWS account: one endpoint serving RDS (real engines), Secrets Manager, SNS, S3, KMS and DynamoDB. */
+/** A local AWS account: one endpoint serving RDS (real engines), Secrets Manager, SNS, S3, KMS, Lambda and DynamoDB. */
 export interface LocalAccount extends LocalResources {
   readonly url: string;
   readonly region: string;
@@ -41,6 +48,8 @@ export interface LocalAccount extends LocalResources {
   readonly s3: LocalS3;
   readonly kms: LocalKms;
   readonly rds: RdsService;
+  /** Lambda `Invoke` of functions registered in this process (the refresh file's hooks). */
+  readonly lambda: LocalLambda;
   /** Fault injection, read on every request from `<stateDir>/faults.json`. */
   readonly faultsFile: string;
   close(): Promise<void>;
@@ -57,7 +66,12 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
   if (process.getuid?.() === 0) chmodSync(stateDir, 0o711);
   const scope = { region: LOCAL_REGION, account: LOCAL_ACCOUNT_ID };
   const engines = new EngineManager({ root: path.join(stateDir, 'engines') });
-  const rds = new RdsService({ engines, stateDir, delayScale: options.delayScale });
+  const rds = new RdsService({
+    engines,
+    stateDir,
+    delayScale: options.delayScale,
+    terminalStatus: options.terminalStatus,
+  });
   const secrets = new SecretStore({
     stateDir,
     scope,
@@ -80,13 +94,14 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
   const notificationTopicArn = sns.createTopic(NOTIFICATION_TOPIC, scope);
   const s3 = new LocalS3(stateDir);
   const kms = new LocalKms({ stateDir, scope });
+  const lambda = new LocalLambda({ scope });
   const dynamodb = await LocalDynamoDb.start({ stateDir });
   await dynamodb.ensureHistoryTable(HISTORY_TABLE);
   const faultsFile = path.join(stateDir, 'faults.json');
   let endpoint: LocalEndpoint;
   try {
     endpoint = await startLocalEndpoint({
-      services: [rds, secretsManagerService(secrets), sns, s3, kms, dynamodb],
+      services: [rds, secretsManagerService(secrets), sns, s3, kms, lambda, dynamodb],
       port: options.port,
       faults: Faults.fromFile(faultsFile),
       account: LOCAL_ACCOUNT_ID,
@@ -106,6 +121,7 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     s3,
     kms,
     rds,
+    lambda,
     faultsFile,
     historyTableName: HISTORY_TABLE,
     notificationTopicArn,

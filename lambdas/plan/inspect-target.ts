@@ -61,11 +61,13 @@ export async function inspectClusterTarget(
   const members = cluster.DBClusterMembers ?? [];
   const writerId = members.find((member) => member.IsClusterWriter)?.DBInstanceIdentifier;
   const writer = writerId ? await findInstance(rds, writerId) : undefined;
+  if (writer) checkMember(writer, file.target.cluster);
   const readers: LiveReplica[] = [];
   for (const member of members.filter((m) => !m.IsClusterWriter)) {
     const reader = member.DBInstanceIdentifier
       ? await findInstance(rds, member.DBInstanceIdentifier)
       : undefined;
+    if (reader) checkMember(reader, file.target.cluster);
     if (reader?.DBInstanceIdentifier) {
       readers.push({ instance: reader.DBInstanceIdentifier, instanceClass: reader.DBInstanceClass });
     }
@@ -106,10 +108,29 @@ function checkRefreshable(arn: string, tags: readonly Tag[], status: string | un
   }
 }
 
+/**
+ * The target's read replicas (Aurora: its instances) are renamed by the swap and deleted when the old
+ * target retires, so they must be refreshable and available too; finding out after the swap would be too late.
+ */
+function checkMember(member: DBInstance, targetId: string): void {
+  const arn = member.DBInstanceArn ?? member.DBInstanceIdentifier ?? 'unknown';
+  if (!isRefreshable(member.TagList ?? [])) {
+    throw new GuardError(
+      `Instance ${arn} of target ${targetId} is not marked refreshable, and the refresh would rename and later delete it. If it may be replaced, tag it: aws rds add-tags-to-resource --resource-name ${arn} --tags Key=${REFRESHABLE_TAG.Key},Value=${REFRESHABLE_TAG.Value}`,
+    );
+  }
+  if (member.DBInstanceStatus !== 'available') {
+    throw new GuardError(
+      `Instance ${arn} of target ${targetId} is "${member.DBInstanceStatus}"; it must be available to be renamed. Wait, then refresh again`,
+    );
+  }
+}
+
 async function liveReplicas(rds: RDSClient, instance: DBInstance): Promise<LiveReplica[]> {
   const replicas: LiveReplica[] = [];
   for (const id of instance.ReadReplicaDBInstanceIdentifiers ?? []) {
     const replica = await findInstance(rds, id);
+    if (replica) checkMember(replica, instance.DBInstanceIdentifier ?? '');
     if (replica?.DBInstanceIdentifier) {
       replicas.push({
         instance: replica.DBInstanceIdentifier,

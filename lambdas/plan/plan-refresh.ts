@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import type { RDSClient, Tag } from '@aws-sdk/client-rds';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -13,13 +12,17 @@ import {
   putRunningRecord,
   releaseLock,
 } from '../shared/history/history-store';
-import { RUN_ID_LENGTH, retiredName, temporaryName } from '../shared/naming';
+import { retiredName, temporaryName } from '../shared/naming';
 import { errorsOf, formatProblem, parseRefreshFile, type RefreshFile } from '../shared/refresh-model';
 import type { Plan } from '../shared/run/plan';
+import { runIdOf } from '../shared/run/run-id';
 import type { RunInput } from '../shared/run/run-state';
 import { engineFamily, inspectSource, type SourceFacts } from './inspect-source';
 import { inspectClusterTarget, inspectInstanceTarget, type TargetFacts } from './inspect-target';
 import { clusterSwapNames, duplicateNames, instanceSwapNames, type SwapNames } from './names';
+
+/** Kept here too: the plan step is where a run gets its id. */
+export { runIdOf };
 
 export interface PlanClients {
   readonly rds: RDSClient;
@@ -354,16 +357,4 @@ function dialectOf(family: Plan['engineFamily']): Plan['dialect'] {
   if (family === 'mysql' || family === 'mariadb' || family === 'aurora-mysql') return 'mysql';
   if (family === 'postgres' || family === 'aurora-postgresql') return 'postgres';
   return null;
-}
-
-/**
- * The run id: 8 lowercase letters and digits derived from the execution ARN, so a retried plan step
- * gets the same id (and the same temporary names) as the first attempt.
- */
-export function runIdOf(executionArn: string): string {
-  const digest = createHash('sha256').update(executionArn).digest();
-  let id = '';
-  for (const byte of digest.subarray(0, RUN_ID_LENGTH))
-    id += 'abcdefghijklmnopqrstuvwxyz0123456789'[byte % 36];
-  return id;
 }

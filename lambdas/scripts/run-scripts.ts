@@ -74,7 +74,7 @@ async function runScripts(plan: Plan, poll: PollState, deps: ScriptsDependencies
     position - startPosition + executedInFile > 0 && deps.context.remainingMilliseconds() < reserve;
 
   for (const key of scripts.keys) {
-    const text = await readScript(deps.s3, scripts.bucket, `${scripts.prefix ?? ''}${key}`);
+    const text = await readScript(deps.s3, scripts.bucket, scriptKey(scripts.prefix, key));
     const script = splitScript(key, text, dialect);
     if (skip >= script.statements.length) {
       skip -= script.statements.length;
@@ -237,6 +237,15 @@ function parseLogin(secretString: string | undefined): Login | undefined {
   const { username, password } = value as { username?: unknown; password?: unknown };
   if (typeof password !== 'string') return undefined;
   return { password, username: typeof username === 'string' && username !== '' ? username : undefined };
+}
+
+/**
+ * The S3 key of a script: the prefix is a folder, so `rdsmysql/mysqlinstd` (as the blog's files write it,
+ * and as its runner reads `<prefix>/<key>`) and `rdsmysql/mysqlinstd/` name the same one.
+ */
+function scriptKey(prefix: string | undefined, key: string): string {
+  if (!prefix) return key;
+  return prefix.endsWith('/') ? `${prefix}${key}` : `${prefix}/${key}`;
 }
 
 async function readScript(s3: S3Client, bucket: string, key: string): Promise<string> {

@@ -92,15 +92,16 @@ export class RefreshStateMachine extends Construct {
     rollback.next(recordFailure);
 
     /** The failure path of one step: name the step, then roll back (or, past the point of no return, only record). */
-    const failurePath = (stepName: string, rollsBack: boolean) =>
+    const failurePath = (stepName: string, then: IChainable) =>
       new Pass(this, `${stepName} failed`, {
         stateName: `${stepName} failed`,
         result: Result.fromString(stepName),
         resultPath: '$.failedStep',
-      }).next(rollsBack ? rollback : recordFailure);
+      }).next(then);
+    const recoveryOf = (rollsBack: boolean) => (rollsBack ? rollback : recordFailure);
 
     const step = (stepName: string, key: string, pair: StartAndCheck, options: StepOptions = {}): Piece => {
-      const failure = failurePath(stepName, options.rollsBack ?? true);
+      const failure = failurePath(stepName, recoveryOf(options.rollsBack ?? true));
       const poller = new Poller(this, key, {
         stepName,
         key,
@@ -114,7 +115,7 @@ export class RefreshStateMachine extends Construct {
     };
     const single = (stepName: string, fn: IFunction, rollsBack = true): Piece => {
       const task = this.task(stepName, fn, JsonPath.DISCARD);
-      task.addCatch(failurePath(stepName, rollsBack), { resultPath: ERROR_PATH });
+      task.addCatch(failurePath(stepName, recoveryOf(rollsBack)), { resultPath: ERROR_PATH });
       return { start: task, exits: [(next) => task.next(next)] };
     };
     const when = (question: string, flag: string, body: Piece): Piece => {
@@ -137,7 +138,13 @@ export class RefreshStateMachine extends Construct {
       taskTimeout: Timeout.duration(Duration.minutes(5)),
     });
     this.retryTransient(plan);
-    plan.addCatch(failurePath(STEP_NAMES.plan, false), { resultPath: ERROR_PATH });
+    // A refused run has no plan to name it: the record of its failure needs the execution.
+    const noteExecution = new Pass(this, 'NoteExecution', {
+      stateName: 'Note the execution',
+      parameters: { arn: JsonPath.executionId, startTime: JsonPath.stringAt('$$.Execution.StartTime') },
+      resultPath: '$.execution',
+    }).next(recordFailure);
+    plan.addCatch(failurePath(STEP_NAMES.plan, noteExecution), { resultPath: ERROR_PATH });
 
     const keepOldTarget = new Wait(this, 'KeepOldTarget', {
       stateName: 'Keep old target stopped',

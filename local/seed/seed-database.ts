@@ -3,7 +3,7 @@ import { CreateDBInstanceCommand, DescribeDBInstancesCommand, RDSClient } from '
 import { S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { hasReachedStatus } from '../../lambdas/shared/rds-status';
-import { openConnection } from '../../lambdas/shared/sql/connect';
+import { type ConnectionSettings, openConnection } from '../../lambdas/shared/sql/connect';
 import { customers, insertStatements, type SqlDialect, schemaStatements } from './sample-data';
 
 /** How the seeding code reaches the local account. */
@@ -75,19 +75,27 @@ export async function seedDatabase(clients: LocalClients, seed: SeedDatabase): P
       }),
     );
   }
-  const dialect: SqlDialect = seed.engine === 'postgres' ? 'postgres' : 'mysql';
-  const connection = await openConnection(
-    dialect,
+  await loadSampleData(
+    seed.engine === 'postgres' ? 'postgres' : 'mysql',
     { host: endpoint.host, port: endpoint.port, user: ADMIN_USER, password, database: seed.databaseName },
-    'off',
+    seed.customers,
   );
+  return { id: seed.id, endpoint, username: ADMIN_USER, password, databaseName: seed.databaseName };
+}
+
+/** Creates the sample schema in `settings.database` and loads `count` customers with their orders. */
+export async function loadSampleData(
+  dialect: SqlDialect,
+  settings: ConnectionSettings,
+  count: number,
+): Promise<void> {
+  const connection = await openConnection(dialect, settings, 'off');
   try {
     for (const statement of schemaStatements(dialect)) await connection.execute(statement);
-    for (const statement of insertStatements(customers(seed.customers))) await connection.execute(statement);
+    for (const statement of insertStatements(customers(count))) await connection.execute(statement);
   } finally {
     await connection.close();
   }
-  return { id: seed.id, endpoint, username: ADMIN_USER, password, databaseName: seed.databaseName };
 }
 
 /** Polls DescribeDBInstances until the instance is available, as a client of RDS would. */

@@ -1,4 +1,5 @@
 import { benchmarkBundles, formatBundleReport } from './bundles';
+import { benchmarkDemo, benchmarkRefresh100mb, formatDemoReport, formatRefreshReport } from './local-refresh';
 
 /** What one benchmark hands back: a readable report, the same as JSON, and whether its targets were met. */
 export interface BenchmarkOutcome {
@@ -14,6 +15,14 @@ export const BENCHMARKS: Readonly<
   bundles: async (progress) => {
     const report = await benchmarkBundles(undefined, progress);
     return { text: formatBundleReport(report), json: report, pass: report.pass };
+  },
+  demo: async (progress) => {
+    const report = await benchmarkDemo(progress);
+    return { text: formatDemoReport(report), json: report, pass: report.pass };
+  },
+  refresh100mb: async (progress) => {
+    const report = await benchmarkRefresh100mb(progress);
+    return { text: formatRefreshReport(report), json: report, pass: report.pass };
   },
 };
 

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { version as VERSION } from '../../package.json';
 import { convertFile } from './convert';
+import { addLocalCommand } from './local';
 import { formatReports, reportsAsJson, validateFiles } from './validate';
 
 /** Where the CLI writes; tests pass their own to read what a user would see. */
@@ -64,6 +65,7 @@ export function buildProgram(output: Output, setExitCode: (code: number) => void
       setExitCode(result.exitCode);
     });
 
+  addLocalCommand(program, output, setExitCode);
   return program;
 }
 

@@ -1,6 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DeleteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import {
@@ -15,9 +17,11 @@ import {
   type FinishServices,
   recordFailure,
   recordSuccess,
-  refreshFileNames,
   stepDurations,
 } from '../../lambdas/finish/record-outcome';
+import { refreshFileNames } from '../../lambdas/finish/refresh-file-names';
+import { runIdOf } from '../../lambdas/shared/run/run-id';
+import { awsError } from '../fixtures/aws-errors';
 import { auroraPlan, rdsPlan, runState } from '../fixtures/plans';
 
 const TABLE = 'dbrefresh-history';
@@ -55,6 +59,21 @@ const polls = {
   },
 };
 
+/** A refresh file that passes validation: what the plan step refuses it for is elsewhere (guard, lock). */
+const VALID_FILE = {
+  application: 'app1',
+  environment: 'development',
+  service: 'rds',
+  source: { instance: 'app1-prod' },
+  target: { instance: 'App1-Dev' },
+  restore: { type: 'latestpoint' },
+};
+const EXECUTION = {
+  arn: 'arn:aws:states:eu-west-1:111122223333:execution:dbrefresh:run-1',
+  startTime: '2026-11-21T03:00:00.000Z',
+};
+const RUN_ID = runIdOf(EXECUTION.arn);
+
 function lambdaCause(message: string): string {
   return JSON.stringify({ errorType: 'TerminalStateError', errorMessage: message, trace: ['at check'] });
 }
@@ -68,6 +87,7 @@ beforeEach(() => {
   snsMock.reset();
   ddb.on(UpdateCommand).resolves({});
   ddb.on(DeleteCommand).resolves({});
+  ddb.on(PutCommand).resolves({});
   snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
 });
 
@@ -107,23 +127,65 @@ describe('describeError', () => {
 });
 
 describe('refreshFileNames', () => {
-  it('reads the application, environment and instance or cluster of a concise file', () => {
-    expect(
-      refreshFileNames({ application: 'app2', environment: 'test', target: { cluster: 'app2-test' } }),
-    ).toEqual({
-      application: 'app2',
-      environment: 'test',
-      target: 'app2-test',
+  it('reads a valid file through the refresh model, with the target as the plan names it', () => {
+    expect(refreshFileNames(VALID_FILE, NOW)).toEqual({
+      application: 'app1',
+      environment: 'development',
+      target: 'app1-dev',
+      source: 'app1-prod',
     });
   });
 
-  it.each([undefined, 'not a file', { application: 3, target: 'app1-dev' }])(
-    'says unknown for what %p does not give',
+  it('reads a valid per-step file through the refresh model', () => {
+    const perStep = JSON.parse(
+      readFileSync(join(__dirname, '../../refresh-files/blog-per-step-rds-mysql.json'), 'utf8'),
+    );
+
+    expect(refreshFileNames(perStep, NOW)).toEqual({
+      application: 'app1',
+      environment: 'development',
+      target: 'mysqlinstd',
+      source: 'mysqlinstp',
+    });
+  });
+
+  it('reads the strings of an invalid concise file', () => {
+    expect(
+      refreshFileNames(
+        { application: 'app2', environment: 'test', target: { cluster: 'App2-Test' }, restore: 'soon' },
+        NOW,
+      ),
+    ).toEqual({ application: 'app2', environment: 'test', target: 'app2-test', source: undefined });
+  });
+
+  it('reads the strings of an invalid per-step file', () => {
+    const file = {
+      restore: {
+        dbservice: 'aurora',
+        sourcecluster: 'app2-prod',
+        targetcluster: 'app2-test',
+        application: 'app2',
+        environment: 'test',
+        restoretype: 'sometime',
+      },
+    };
+
+    expect(refreshFileNames(file, NOW)).toEqual({
+      application: 'app2',
+      environment: 'test',
+      target: 'app2-test',
+      source: 'app2-prod',
+    });
+  });
+
+  it.each([undefined, 'not a file', ['app1-dev'], { application: 3, target: 'app1-dev' }])(
+    'names nothing that %p does not give',
     (refreshFile) => {
-      expect(refreshFileNames(refreshFile)).toEqual({
-        application: 'unknown',
-        environment: 'unknown',
-        target: 'unknown',
+      expect(refreshFileNames(refreshFile, NOW)).toEqual({
+        application: undefined,
+        environment: undefined,
+        target: undefined,
+        source: undefined,
       });
     },
   );
@@ -271,7 +333,7 @@ describe('recordSuccess', () => {
 
     const result = await recordSuccess(services, event, NOW);
 
-    expect(result).toEqual({ status: 'succeeded' });
+    expect(result).toEqual({ status: 'succeeded', notified: true });
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       TableName: TABLE,
       Key: { target: 'app1-dev', runKey: '2026-11-21T03:00:00.000Z#ab12cd34' },
@@ -311,18 +373,47 @@ describe('recordSuccess', () => {
       .on(PublishCommand, { TopicArn: FILE_TOPIC })
       .rejects(new Error('AuthorizationError: not allowed'));
 
-    await expect(recordSuccess(services, event, NOW)).resolves.toEqual({ status: 'succeeded' });
+    await expect(recordSuccess(services, event, NOW)).resolves.toEqual({
+      status: 'succeeded',
+      notified: true,
+    });
     expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 2);
   });
 
-  it('fails when the main topic cannot be reached, after recording and releasing', async () => {
-    snsMock.on(PublishCommand).rejects(new Error('KMSAccessDeniedException: no key access'));
+  it('stays a success, not notified, when the main topic refuses the notification after recording and releasing', async () => {
+    snsMock
+      .on(PublishCommand)
+      .rejects(awsError('KMSAccessDeniedException', 'no access to the key of the topic'));
 
-    await expect(recordSuccess(services, runState(rdsPlan()), NOW)).rejects.toThrow(
-      'KMSAccessDeniedException',
+    const result = await recordSuccess(services, runState(rdsPlan()), NOW);
+
+    expect(result).toEqual({ status: 'succeeded', notified: false });
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    const values = Object.values(
+      ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues ?? {},
     );
+    expect(values).toContain('succeeded');
+    expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 1);
+  });
+
+  it('fails when publishing is throttled, so the state machine retries the step', async () => {
+    snsMock.on(PublishCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
+
+    await expect(recordSuccess(services, runState(rdsPlan()), NOW)).rejects.toMatchObject({
+      name: 'ThrottlingException',
+    });
     expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
     expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 1);
+  });
+
+  it('records and releases again without failing when the step is retried', async () => {
+    const event = runState(rdsPlan(), { polls });
+    ddb.on(DeleteCommand).rejects(new ConditionalCheckFailedException({ message: 'gone', $metadata: {} }));
+
+    const result = await recordSuccess(services, event, NOW);
+
+    expect(result).toEqual({ status: 'succeeded', notified: true });
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
   });
 });
 
@@ -397,10 +488,12 @@ describe('recordFailure', () => {
     expect(values).not.toContain(true);
   });
 
-  it('only notifies when the plan step failed without a plan: no record, and no lock touched', async () => {
+  it('records a failed plan as a failed run of its own, leaves the lock alone and links the execution', async () => {
     const event = {
-      refreshFile: { application: 'app1', environment: 'development', target: { instance: 'app1-dev' } },
+      refreshFile: VALID_FILE,
       requestedBy: 'alice',
+      failedStep: 'Plan refresh',
+      execution: EXECUTION,
       error: {
         Error: 'TargetLockedError',
         Cause: JSON.stringify({
@@ -417,7 +510,31 @@ describe('recordFailure', () => {
       error: 'TargetLockedError',
       cause: 'Target app1-dev is being refreshed',
     });
-    expect(ddb).not.toHaveReceivedAnyCommand();
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+      TableName: TABLE,
+      Item: {
+        target: 'app1-dev',
+        runKey: `2026-11-21T03:00:00.000Z#${RUN_ID}`,
+        runId: RUN_ID,
+        application: 'app1',
+        environment: 'development',
+        applicationEnvironment: 'app1#development',
+        source: 'app1-prod',
+        status: 'failed',
+        failedStep: 'Plan refresh',
+        error: 'TargetLockedError',
+        cause: 'Target app1-dev is being refreshed',
+        rolledBack: false,
+        executionArn: EXECUTION.arn,
+        requestedBy: 'alice',
+        startedAt: '2026-11-21T03:00:00.000Z',
+        finishedAt: NOW.toISOString(),
+      },
+      ConditionExpression: 'attribute_not_exists(#runKey)',
+    });
+    expect(ddb).not.toHaveReceivedCommand(DeleteCommand);
+    expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
     expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
     expect(snsMock).toHaveReceivedCommandWith(PublishCommand, {
       TopicArn: TOPIC,
@@ -429,6 +546,83 @@ describe('recordFailure', () => {
     );
     expect(message).toContain('Cause:           Target app1-dev is being refreshed');
     expect(message).toContain('Requested by:    alice');
+    expect(message).toContain(`Execution:       ${CONSOLE_URL}`);
+  });
+
+  it('keys the record by the start time as the plan step writes it', async () => {
+    const event = {
+      refreshFile: VALID_FILE,
+      execution: { ...EXECUTION, startTime: '2026-11-21T04:00:00+01:00' },
+      error: { Error: 'GuardError', Cause: 'protected' },
+    };
+
+    await recordFailure(services, event, NOW);
+
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({
+        runKey: `2026-11-21T03:00:00.000Z#${RUN_ID}`,
+        startedAt: '2026-11-21T03:00:00.000Z',
+        requestedBy: 'unknown',
+        failedStep: 'Plan refresh',
+      }),
+    });
+  });
+
+  it('records an invalid file under the target it names, without what it does not name', async () => {
+    const event = {
+      refreshFile: { application: 'app1', target: { instance: 'app1-dev' } },
+      execution: EXECUTION,
+      error: { Error: 'RefreshFileError', Cause: 'The refresh file has 3 problem(s)' },
+    };
+
+    await recordFailure(services, event, NOW);
+
+    const item = ddb.commandCalls(PutCommand)[0]?.args[0].input.Item ?? {};
+    expect(item).toMatchObject({
+      target: 'app1-dev',
+      application: 'app1',
+      status: 'failed',
+      error: 'RefreshFileError',
+    });
+    for (const unnamed of ['environment', 'applicationEnvironment', 'source']) {
+      expect(item).not.toHaveProperty(unnamed);
+    }
+    expect(snsMock).toHaveReceivedCommandWith(PublishCommand, {
+      Subject: '[dbrefresh] app1/unknown app1-dev: FAILED',
+    });
+  });
+
+  it('does not fail when the run already has a record (a retried finish step), and still notifies', async () => {
+    ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    const event = { refreshFile: VALID_FILE, execution: EXECUTION, error: { Error: 'GuardError' } };
+
+    await expect(recordFailure(services, event, NOW)).resolves.toMatchObject({ status: 'failed' });
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+  });
+
+  it('fails when DynamoDB fails otherwise, without notifying', async () => {
+    ddb.on(PutCommand).rejects(awsError('AccessDeniedException', 'not allowed'));
+    const event = { refreshFile: VALID_FILE, execution: EXECUTION, error: { Error: 'GuardError' } };
+
+    await expect(recordFailure(services, event, NOW)).rejects.toThrow('not allowed');
+    expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
+  });
+
+  it.each([
+    ['the refresh file names no target', { refreshFile: 'not a file', execution: EXECUTION }],
+    ['the state machine passed no execution', { refreshFile: VALID_FILE }],
+    [
+      'the execution start is no time',
+      { refreshFile: VALID_FILE, execution: { ...EXECUTION, startTime: 'soon' } },
+    ],
+  ])('only notifies when %s', async (_reason, state) => {
+    const event = { ...state, error: { Error: 'RefreshFileError', Cause: 'bad' } };
+
+    const result = await recordFailure(services, event, NOW);
+
+    expect(result).toEqual({ status: 'failed', error: 'RefreshFileError', cause: 'bad' });
+    expect(ddb).not.toHaveReceivedAnyCommand();
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
   });
 });
 
@@ -443,13 +637,25 @@ describe('finish handlers', () => {
   });
 
   it('succeeded parses the run state and records the success', async () => {
-    await expect(handlers.succeeded(runState(rdsPlan()))).resolves.toEqual({ status: 'succeeded' });
+    await expect(handlers.succeeded(runState(rdsPlan()))).resolves.toEqual({
+      status: 'succeeded',
+      notified: true,
+    });
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { TableName: TABLE });
+  });
+
+  it('succeeded turns throttled publishing into TransientAwsError, the name the state machine retries', async () => {
+    snsMock.on(PublishCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
+
+    await expect(handlers.succeeded(runState(rdsPlan()))).rejects.toMatchObject({
+      name: 'TransientAwsError',
+    });
   });
 
   it('failed accepts a state without a plan', async () => {
     const result = await handlers.failed({
       refreshFile: 'not json',
+      execution: EXECUTION,
       error: { Error: 'RefreshFileError', Cause: 'bad' },
     });
 

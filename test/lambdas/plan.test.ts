@@ -841,6 +841,24 @@ describe('planRefresh guards', () => {
       /\(the source snapshot key\) is PendingDeletion/,
     ],
     [
+      'fails when a read replica of the target is not marked refreshable',
+      () => {
+        liveRds();
+        describesInstance(rds, 'app1-dev-ro', { ...REPLICA, TagList: [{ Key: 'team', Value: 'payments' }] });
+        return rdsFile();
+      },
+      /Instance .*:db:app1-dev-ro of target app1-dev is not marked refreshable.*add-tags-to-resource --resource-name .*:db:app1-dev-ro/,
+    ],
+    [
+      'fails when a read replica of the target is not available',
+      () => {
+        liveRds();
+        describesInstance(rds, 'app1-dev-ro', { ...REPLICA, DBInstanceStatus: 'modifying' });
+        return rdsFile();
+      },
+      /Instance .*:db:app1-dev-ro of target app1-dev is "modifying"; it must be available/,
+    ],
+    [
       'fails when the target is protected, since approvals are not available yet',
       () => {
         liveRds();

@@ -184,6 +184,20 @@ describe('startScripts', () => {
     expect(poll).toMatchObject({ done: true, position: 5, finishedAt: NOW.toISOString() });
   });
 
+  it('reads the scripts under a prefix written without its trailing slash, as per-step files write it', async () => {
+    const base = plan();
+    const scripts = base.file.scripts && { ...base.file.scripts, prefix: 'app1-dev' };
+    const state = runState({ ...base, file: { ...base.file, scripts } });
+
+    const poll = await startScripts(state, dependencies());
+
+    expect(s3Mock).toHaveReceivedCommandWith(GetObjectCommand, {
+      Bucket: 'app1-scripts',
+      Key: 'app1-dev/01-mask.sql',
+    });
+    expect(poll).toMatchObject({ done: true });
+  });
+
   it('pauses when less than the reserve remains, returning the position to resume from', async () => {
     database.remainingMilliseconds = 95_000;
 

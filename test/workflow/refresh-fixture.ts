@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -11,9 +11,11 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import mysql from 'mysql2/promise';
-import { readOutbox } from '../../local/endpoint/services/sns';
+import { type FaultConfig, FaultConfigSchema } from '../../local/endpoint/faults';
+import type { TerminalStatusHook } from '../../local/endpoint/rds/dependencies';
+import { type OutboxMessage, readOutbox } from '../../local/endpoint/services/sns';
 import { type LocalAccount, openLocalAccount } from '../../local/local-account';
-import { type LocalRunResult, runRefreshLocally } from '../../local/runner/run-refresh';
+import { type LocalRunResult, type RunEvent, runRefreshLocally } from '../../local/runner/run-refresh';
 import {
   type LocalClients,
   localClients,
@@ -27,7 +29,7 @@ export interface TestAccount {
   readonly account: LocalAccount;
   readonly clients: LocalClients;
   readonly history: DynamoDBDocumentClient;
-  refresh(refreshFile: unknown, executionName: string): Promise<LocalRunResult>;
+  refresh(refreshFile: unknown, executionName: string, options?: RefreshOptions): Promise<LocalRunResult>;
   seed(seed: SeedDatabase): Promise<SeededDatabase>;
   upload(bucket: string, key: string, body: string): Promise<void>;
   instanceIds(): Promise<string[]>;
@@ -37,12 +39,75 @@ export interface TestAccount {
   historyOf(target: string): Promise<Record<string, unknown>[]>;
   lockOf(target: string): Promise<Record<string, unknown> | undefined>;
   notifications(): ReturnType<typeof readOutbox>;
+  /** Replaces the endpoint's faults at once (synchronously, so an `onEvent` callback can arm them); `{}` clears them. */
+  setFaults(config: FaultConfig): void;
+  /**
+   * Runs a refresh and arms `fault` when the run reaches its state; clears the faults when the run ends.
+   * Returns the outcome, every step the run took, and the notifications it sent.
+   */
+  refreshWithFault(
+    refreshFile: unknown,
+    executionName: string,
+    fault?: ArmedFault,
+    onEvent?: (event: RunEvent) => void,
+  ): Promise<ObservedRun>;
+  /** The history record of one execution of a refresh of `target`, if it wrote one. */
+  recordOf(target: string, executionName: string): Promise<Record<string, unknown> | undefined>;
+  /** Runs `sql` on a target as its applications would: at its endpoint, with the credentials of its secret. */
+  queryTarget(
+    target: string,
+    secretName: string,
+    database: string,
+    sql: string,
+  ): Promise<Record<string, unknown>[]>;
+  /** Leaves a row only this database has (table `refresh_marker`), to tell later whether a target still serves it. */
+  markTarget(target: string, secretName: string, database: string, label: string): Promise<void>;
+  /** What a target serves, as its applications see it through its secret: server, password, customers, markers. */
+  served(target: string, secretName: string, database: string): Promise<ServedData>;
   close(): Promise<void>;
 }
 
-export async function openTestAccount(): Promise<TestAccount> {
+export interface ServedData {
+  readonly endpoint: { host: string; port: number };
+  readonly password: string;
+  readonly customers: number;
+  /** The labels markTarget left, in order; none when the database has no marker table. */
+  readonly markers: string[];
+}
+
+export interface RefreshOptions {
+  /** Told about every step of the run as it happens (to arm a fault when a step starts, say). */
+  readonly onEvent?: (event: RunEvent) => void;
+}
+
+/** Faults that take effect when a run reaches `state` (is `entered` unless `on` says otherwise). */
+export interface ArmedFault {
+  readonly state: string;
+  readonly on?: RunEvent['type'];
+  readonly faults: FaultConfig;
+}
+
+/** A finished run as a test sees it. */
+export interface ObservedRun {
+  readonly result: LocalRunResult;
+  readonly events: readonly RunEvent[];
+  /** The states the run entered, in order. */
+  readonly entered: readonly string[];
+  readonly notifications: readonly OutboxMessage[];
+}
+
+export interface TestAccountOptions {
+  /** The RDS emulator's fault hook: the status a change ends in instead of its outcome. */
+  readonly terminalStatus?: TerminalStatusHook;
+}
+
+export async function openTestAccount(options: TestAccountOptions = {}): Promise<TestAccount> {
   const stateDir = mkdtempSync(path.join(tmpdir(), 'dbrefresh-workflow-'));
-  const account = await openLocalAccount({ stateDir, delayScale: 0 });
+  const account = await openLocalAccount({
+    stateDir,
+    delayScale: 0,
+    terminalStatus: options.terminalStatus,
+  });
   const clients = localClients(account.url, account.region);
   const history = DynamoDBDocumentClient.from(
     new DynamoDBClient({
@@ -51,14 +116,20 @@ export async function openTestAccount(): Promise<TestAccount> {
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     }),
   );
-  return {
+  const test: TestAccount = {
     account,
     clients,
     history,
-    refresh: (refreshFile, executionName) =>
+    refresh: (refreshFile, executionName, refreshOptions = {}) =>
       runRefreshLocally(
         { refreshFile, requestedBy: 'workflow test' },
-        { ...account, endpointUrl: account.url, executionName, waitMilliseconds: 100 },
+        {
+          ...account,
+          endpointUrl: account.url,
+          executionName,
+          waitMilliseconds: 100,
+          onEvent: refreshOptions.onEvent,
+        },
       ),
     seed: (seed) => seedDatabase(clients, seed),
     upload: async (bucket, key, body) => {
@@ -108,6 +179,59 @@ export async function openTestAccount(): Promise<TestAccount> {
       return out.Item;
     },
     notifications: () => readOutbox(stateDir),
+    setFaults: (config) => {
+      // Written whole and renamed into place: the endpoint reads the file on every request.
+      const temporary = `${account.faultsFile}.${process.pid}.tmp`;
+      writeFileSync(temporary, JSON.stringify(FaultConfigSchema.parse(config)));
+      renameSync(temporary, account.faultsFile);
+    },
+    refreshWithFault: async (refreshFile, executionName, fault, observe) => {
+      const sent = test.notifications().length;
+      const events: RunEvent[] = [];
+      const onEvent = (event: RunEvent) => {
+        events.push(event);
+        if (fault && event.stateName === fault.state && event.type === (fault.on ?? 'entered')) {
+          test.setFaults(fault.faults);
+        }
+        observe?.(event);
+      };
+      try {
+        const result = await test.refresh(refreshFile, executionName, { onEvent });
+        return {
+          result,
+          events,
+          entered: events.filter((event) => event.type === 'entered').map((event) => event.stateName),
+          notifications: test.notifications().slice(sent),
+        };
+      } finally {
+        test.setFaults({});
+      }
+    },
+    recordOf: async (target, executionName) =>
+      (await test.historyOf(target)).find((item) => String(item.executionArn).endsWith(`:${executionName}`)),
+    queryTarget: async (target, secretName, database, sql) =>
+      query(await test.endpointOf(target), await test.secretCredentials(secretName), database, sql),
+    markTarget: async (target, secretName, database, label) => {
+      const sql = (statement: string) => test.queryTarget(target, secretName, database, statement);
+      await sql('CREATE TABLE IF NOT EXISTS refresh_marker (label VARCHAR(64) PRIMARY KEY)');
+      await sql(`INSERT INTO refresh_marker (label) VALUES (${mysql.escape(label)})`);
+    },
+    served: async (target, secretName, database) => {
+      const rows = (sql: string) => test.queryTarget(target, secretName, database, sql);
+      const [markerTable] = await rows(
+        "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'refresh_marker'",
+      );
+      const [customers] = await rows('SELECT COUNT(*) AS n FROM customers');
+      return {
+        endpoint: await test.endpointOf(target),
+        password: (await test.secretCredentials(secretName)).password,
+        customers: Number(customers?.n),
+        markers:
+          Number(markerTable?.n) > 0
+            ? (await rows('SELECT label FROM refresh_marker ORDER BY label')).map((row) => String(row.label))
+            : [],
+      };
+    },
     close: async () => {
       await account.close();
       const servers = await account.engines.listServers();
@@ -115,6 +239,13 @@ export async function openTestAccount(): Promise<TestAccount> {
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
+  return test;
+}
+
+/** The facts a notification ends with, as JSON after its `---` line (status, failedStep, rolledBack, ...). */
+export function notificationFacts(message: OutboxMessage): Record<string, unknown> {
+  const separator = '\n---\n';
+  return JSON.parse(message.message.slice(message.message.indexOf(separator) + separator.length));
 }
 
 /** Runs `sql` on a local database and returns its rows (test assertions only; never logged). */

@@ -46,6 +46,28 @@ export interface RunOutcome {
 }
 
 /**
+ * A run the plan step refused (invalid file, guard, target locked by another run): only what the
+ * refresh file and the execution tell, since there is no plan.
+ */
+export interface RunRefusal {
+  /** The target the refresh file names (the partition of the record). */
+  readonly target: string;
+  readonly runId: string;
+  readonly executionArn: string;
+  /** ISO start time of the execution, the same the plan step would have used. */
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly application?: string;
+  readonly environment?: string;
+  readonly source?: string;
+  readonly requestedBy: string;
+  readonly failedStep: string;
+  /** The error name, as the state machine's Catch saw it. */
+  readonly error: string;
+  readonly cause: string;
+}
+
+/**
  * Takes the per-target lock for a run, so two refreshes of one target never overlap.
  *
  * Taking it again for the same run succeeds (the plan step may run twice).
@@ -162,6 +184,58 @@ export async function recordOutcome(
       ExpressionAttributeValues: Object.fromEntries(names.map((name, i) => [`:a${i}`, values[name]])),
     }),
   );
+}
+
+/**
+ * Records a run the plan step refused as `failed`, under its own key (target, start time + run id).
+ *
+ * Written only where no item exists: a retried finish step finds its own record, and a record the
+ * plan step wrote is never overwritten. It touches no lock: the target's lock may be another run's.
+ */
+export async function recordRefusal(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  refusal: RunRefusal,
+): Promise<void> {
+  const { application, environment } = refusal;
+  const item = {
+    [HISTORY_KEYS.partitionKey]: refusal.target,
+    [HISTORY_KEYS.sortKey]: runKey(refusal.startedAt, refusal.runId),
+    runId: refusal.runId,
+    ...(application !== undefined && { application }),
+    ...(environment !== undefined && { environment }),
+    ...(application !== undefined &&
+      environment !== undefined && {
+        applicationEnvironment: applicationEnvironment(application, environment),
+      }),
+    ...(refusal.source !== undefined && { source: refusal.source }),
+    status: 'failed' satisfies RunStatus,
+    failedStep: refusal.failedStep,
+    error: refusal.error,
+    cause: refusal.cause,
+    rolledBack: false,
+    executionArn: refusal.executionArn,
+    requestedBy: refusal.requestedBy,
+    startedAt: refusal.startedAt,
+    finishedAt: refusal.finishedAt,
+  };
+  try {
+    await doc.send(
+      new PutCommand({
+        TableName: table,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(#runKey)',
+        ExpressionAttributeNames: { '#runKey': HISTORY_KEYS.sortKey },
+      }),
+    );
+    logger.info('Refused run recorded', { target: refusal.target, runId: refusal.runId });
+  } catch (error: unknown) {
+    if (!isConditionalCheckFailed(error)) throw error;
+    logger.warn('The run already has a history record; left as it is', {
+      target: refusal.target,
+      runId: refusal.runId,
+    });
+  }
 }
 
 /**

@@ -28,20 +28,18 @@ const IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,62}$/;
  * @throws AwsError InvalidParameterValue with RDS's wording for a malformed identifier
  */
 export function resourceIdentifier(parameter: string, value: string, type: ArnType): string {
-  const arn = parseRdsArn(value);
-  if (arn && arn.type !== type) {
-    throw new AwsError(
-      'InvalidParameterValue',
-      `The parameter ${parameter} names a ${arn.type} ARN (${value}); it must name a ${type}`,
-    );
-  }
-  const identifier = (arn?.identifier ?? value).toLowerCase();
+  const identifier = namedIdentifier(parameter, value, type);
   checkIdentifier(parameter, identifier);
   return identifier;
 }
 
 /** A snapshot identifier: like an instance's, but RDS's automated ones also contain ':' (`rds:db-2024-…`). */
 export function snapshotIdentifier(parameter: string, value: string, type: ArnType): string {
+  return namedIdentifier(parameter, value, type);
+}
+
+/** The identifier `value` is, or names as an ARN of `type`, in lower case. */
+function namedIdentifier(parameter: string, value: string, type: ArnType): string {
   const arn = parseRdsArn(value);
   if (arn && arn.type !== type) {
     throw new AwsError(

@@ -1,23 +1,46 @@
-import { localEngineFor } from '../../engines/binaries';
-import { ServerNotFoundError } from '../../engines/errors';
-import { type QueryInput, type XmlValue, xmlList } from '../query-protocol';
-import { ignore } from './account';
+import type { QueryInput, XmlValue } from '../query-protocol';
 import type { RdsContext } from './context';
-import { checkMasterUsername, createManagedSecret, deleteManagedSecret } from './credentials';
 import { rdsErrors } from './errors';
-import { newResourceId, resourceIdentifier, serverIdOf, snapshotIdentifier } from './identifiers';
-import { isFailed, renderInstance, restorableWindow } from './render';
+import { resourceIdentifier, snapshotIdentifier } from './identifiers';
+import {
+  addResource,
+  addWithNewServer,
+  buildServer,
+  CLUSTERS,
+  checkExactlyOne,
+  checkStatus,
+  deleteResource,
+  describeResources,
+  type Filter,
+  type FinalSnapshotRequest,
+  finalSnapshotRequest,
+  INSTANCES,
+  isNamedIn,
+  type MasterUser,
+  modifyResource,
+  type NewResource,
+  newIdentifier,
+  newRecord,
+  newRecordWithServer,
+  newResource,
+  requestedMasterUser,
+  requireResource,
+  restoreSourceServer,
+  restoreTime,
+  startFinalSnapshot,
+  switchServer,
+} from './lifecycle';
 import {
   AURORA_ENGINES,
-  checkMasterPassword,
   defaultInstanceSettings,
   engineAndVersion,
+  INSTANCE_SETTING_KEYS,
   type InstanceSettings,
   instanceSettings,
   tagsOf,
 } from './settings';
 import { startInstanceSnapshot } from './snapshot-actions';
-import type { InstanceRecord } from './state';
+import type { ClusterRecord, InstanceRecord, ServerRecord } from './state';
 
 /**
  * DB instance actions. A standalone instance (or read replica) is its own engine server; an Aurora member is
@@ -25,80 +48,41 @@ import type { InstanceRecord } from './state';
  * RDS's statuses (see status-clock.ts).
  */
 
-const DATABASE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
-/** Settings changes RDS applies by `modifying` the instance; any others apply at once. */
-const MODIFYING_SETTINGS: readonly (keyof InstanceSettings)[] = [
-  'instanceClass',
-  'allocatedStorage',
-  'storageType',
-  'iops',
-  'storageThroughput',
-  'multiAz',
-  'parameterGroup',
-  'optionGroup',
-  'performanceInsights',
-  'monitoringInterval',
-  'monitoringRoleArn',
-  'iamAuthentication',
-  'cloudwatchLogsExports',
-  'publiclyAccessible',
-  'securityGroupIds',
-  'subnetGroup',
-];
-/** Parameters that change nothing themselves. */
-const NOT_MODIFICATIONS = new Set(['DBInstanceIdentifier', 'ApplyImmediately']);
-const RESTORE_STATUSES = ['creating', 'backing-up'];
+/** Settings that change at once; changes to any other setting RDS applies by `modifying` the instance. */
+const IMMEDIATE_SETTINGS: ReadonlySet<keyof InstanceSettings> = new Set([
+  'availabilityZone',
+  'autoMinorVersionUpgrade',
+  'promotionTier',
+  'deletionProtection',
+  'copyTagsToSnapshot',
+  'backupRetentionPeriod',
+  'storageEncrypted',
+  'kmsKeyId',
+]);
+const MODIFYING_SETTINGS = INSTANCE_SETTING_KEYS.filter((key) => !IMMEDIATE_SETTINGS.has(key));
+/** How restores go; a failed one shows `incompatible-restore`. */
+const RESTORE = {
+  phases: ['creating', 'backing-up'],
+  outcome: 'available',
+  failedStatus: 'incompatible-restore',
+};
+
+const FILTERS: Readonly<Record<string, Filter<InstanceRecord>>> = {
+  'db-instance-id': (instance, values) => isNamedIn(instance, values, 'db'),
+  'db-cluster-id': (instance, values, account) => {
+    const cluster = account.clusterByResourceId(instance.clusterResourceId);
+    return cluster !== undefined && isNamedIn(cluster, values, 'cluster');
+  },
+  'dbi-resource-id': (instance, values) => values.includes(instance.resourceId),
+};
 
 export async function describeDBInstances(context: RdsContext, input: QueryInput): Promise<XmlValue> {
-  const { account, scope } = context;
-  const reference = input.string('DBInstanceIdentifier');
-  let instances = reference
-    ? [account.requireInstance(resourceIdentifier('DBInstanceIdentifier', reference, 'db'))]
-    : account.state.instances;
-  for (const filter of input.structures('Filters') ?? []) {
-    const name = filter.requiredString('Name');
-    const values = filter.strings('Values') ?? [];
-    instances = instances.filter((instance) => matchesFilter(context, instance, name, values));
-  }
-  return {
-    DBInstances: xmlList(
-      'DBInstance',
-      await Promise.all(instances.map((instance) => renderInstance(account, instance, scope))),
-    ),
-  };
-}
-
-function matchesFilter(
-  context: RdsContext,
-  instance: InstanceRecord,
-  name: string,
-  values: string[],
-): boolean {
-  switch (name) {
-    case 'db-instance-id':
-      return values.some((value) => resourceIdentifier('Filters', value, 'db') === instance.identifier);
-    case 'db-cluster-id': {
-      const cluster = context.account.clusterByResourceId(instance.clusterResourceId);
-      return (
-        cluster !== undefined &&
-        values.some((v) => resourceIdentifier('Filters', v, 'cluster') === cluster.identifier)
-      );
-    }
-    case 'dbi-resource-id':
-      return values.includes(instance.resourceId);
-    case 'engine':
-      return values.includes(instance.engine);
-    default:
-      throw rdsErrors.invalidValue(
-        `Unrecognized filter name: ${name}. Local mode filters by db-instance-id, db-cluster-id, dbi-resource-id, engine`,
-      );
-  }
+  return describeResources(context, INSTANCES, input, FILTERS);
 }
 
 /** A standalone instance (a new engine server), or an instance in an Aurora cluster (DBClusterIdentifier). */
 export async function createDBInstance(context: RdsContext, input: QueryInput): Promise<XmlValue> {
-  const { account, scope } = context;
-  const identifier = newInstanceIdentifier(context, input, 'DBInstanceIdentifier');
+  const identifier = newIdentifier(context, INSTANCES, input);
   if (input.has('DBClusterIdentifier')) return createClusterMember(context, input, identifier);
   const { engine, version } = engineAndVersion(input.requiredString('Engine'), input.string('EngineVersion'));
   if (AURORA_ENGINES.has(engine)) {
@@ -106,58 +90,27 @@ export async function createDBInstance(context: RdsContext, input: QueryInput): 
       `An ${engine} DB instance belongs to a DB cluster: create the cluster (CreateDBCluster), then the instance with DBClusterIdentifier`,
     );
   }
-  const username = input.requiredString('MasterUsername');
-  checkMasterUsername(username);
-  const databaseName = input.string('DBName');
-  if (databaseName !== undefined && !DATABASE_NAME.test(databaseName)) {
-    throw rdsErrors.invalidValue(
-      `The parameter DBName is not a valid database name: "${databaseName}". Use 1 to 64 letters, digits and underscores, starting with a letter.`,
-    );
-  }
-  const manage = input.boolean('ManageMasterUserPassword') ?? false;
-  const givenPassword = input.string('MasterUserPassword');
-  if (manage === (givenPassword !== undefined)) {
-    throw rdsErrors.invalidCombination(
-      manage
-        ? 'MasterUserPassword cannot be specified when ManageMasterUserPassword is true.'
-        : 'The parameter MasterUserPassword must be provided and must not be blank.',
-    );
-  }
-  if (givenPassword !== undefined) checkMasterPassword(givenPassword);
+  const { password, ...user } = requestedMasterUser(input, 'DBName');
   input.requiredString('DBInstanceClass');
-  const settings = instanceSettings(input, defaultInstanceSettings(engine, version, scope.region));
-  const port = await account.allocatePort();
-  const record = newInstance(context, identifier, { engine, version, settings, tags: tagsOf(input) });
-  record.server = {
-    serverId: serverIdOf(record.resourceId),
-    port,
-    serverReady: false,
-    masterUsername: username,
-    databaseName,
-  };
-  const password = givenPassword ?? (await createManagedSecret(account, record, 'instance', username, scope));
-  claimIdentifier(context, identifier);
-  account.state.instances.push(record);
-  const server = record.server;
-  account.begin(
-    'instance',
-    record,
-    { action: 'CreateDBInstance', phases: RESTORE_STATUSES, outcome: 'available' },
-    async () => {
-      await account.engines.createServer({
-        id: server.serverId,
-        port,
-        engine: localEngineFor(engine),
-        adminUser: username,
-        adminPassword: password,
-        databaseName,
-      });
-      server.serverReady = true;
-    },
+  const settings = instanceSettings(input, defaultInstanceSettings(engine, version, context.scope.region));
+  const record = await newStandaloneInstance(
+    context,
+    identifier,
+    newResource({ engine, engineVersion: version }, settings, input),
+    user,
   );
-  await account.save();
-  return { DBInstance: await renderInstance(account, record, scope) };
+  return addWithNewServer(context, INSTANCES, record, password);
 }
+
+/** Statuses in which a cluster takes a new instance. */
+const MEMBER_CREATION_STATUSES = [
+  'creating',
+  'backing-up',
+  'available',
+  'modifying',
+  'renaming',
+  'resetting-master-credentials',
+];
 
 /** An Aurora instance: no engine work, it serves its cluster's server; the first one is the writer. */
 async function createClusterMember(
@@ -166,9 +119,7 @@ async function createClusterMember(
   identifier: string,
 ): Promise<XmlValue> {
   const { account, scope } = context;
-  const cluster = account.requireCluster(
-    resourceIdentifier('DBClusterIdentifier', input.requiredString('DBClusterIdentifier'), 'cluster'),
-  );
+  const cluster = requireResource(context, CLUSTERS, input);
   const engine = input.requiredString('Engine');
   if (engine !== cluster.engine) {
     throw rdsErrors.invalidCombination(
@@ -185,16 +136,7 @@ async function createClusterMember(
     );
   }
   const clusterStatus = account.statusOf(cluster);
-  if (
-    ![
-      'creating',
-      'backing-up',
-      'available',
-      'modifying',
-      'renaming',
-      'resetting-master-credentials',
-    ].includes(clusterStatus)
-  ) {
+  if (!MEMBER_CREATION_STATUSES.includes(clusterStatus)) {
     throw rdsErrors.clusterState(
       `DB cluster ${cluster.identifier} is ${clusterStatus}; it cannot take a new instance now.`,
     );
@@ -209,9 +151,9 @@ async function createClusterMember(
   };
   input.requiredString('DBInstanceClass');
   const settings = instanceSettings(input, base);
-  const record = newInstance(context, identifier, {
+  const record: InstanceRecord = newRecord(context, INSTANCES, identifier, {
     engine: cluster.engine,
-    version: cluster.engineVersion,
+    engineVersion: cluster.engineVersion,
     settings: { ...settings, promotionTier: settings.promotionTier ?? 1 },
     tags: tagsOf(input),
   });
@@ -219,15 +161,11 @@ async function createClusterMember(
   record.isClusterWriter = account
     .members(cluster)
     .every((member) => account.statusOf(member) === 'deleting');
-  claimIdentifier(context, identifier);
-  account.state.instances.push(record);
-  account.begin('instance', record, {
+  return addResource(context, INSTANCES, record, {
     action: 'CreateDBInstance',
     phases: ['creating'],
     outcome: 'available',
   });
-  await account.save();
-  return { DBInstance: await renderInstance(account, record, scope) };
 }
 
 /** A new server holding the source's data as of RestoreTime (or its latest restorable time). */
@@ -235,66 +173,34 @@ export async function restoreDBInstanceToPointInTime(
   context: RdsContext,
   input: QueryInput,
 ): Promise<XmlValue> {
-  const { account, scope } = context;
+  const { account } = context;
   const source = restoreSource(context, input);
-  const identifier = newInstanceIdentifier(context, input, 'TargetDBInstanceIdentifier');
-  const sourceServer = source.server;
-  const sourceStatus = account.statusOf(source);
-  if (
-    !sourceServer?.serverReady ||
-    isFailed(sourceStatus) ||
-    ['creating', 'deleting'].includes(sourceStatus)
-  ) {
-    throw rdsErrors.instanceState(`Instance ${source.identifier} is not in available state.`);
-  }
+  const identifier = newIdentifier(context, INSTANCES, input, 'TargetDBInstanceIdentifier');
+  const { server: sourceServer, status } = restoreSourceServer(account, INSTANCES, source);
   if (source.backupRetentionPeriod === 0) throw rdsErrors.restoreNotEnabled(source.identifier);
   const useLatest = input.boolean('UseLatestRestorableTime') ?? false;
-  const restoreTime = input.date('RestoreTime');
-  if (useLatest === (restoreTime !== undefined)) {
-    throw rdsErrors.invalidCombination(
-      useLatest
-        ? 'Cannot specify both RestoreTime and UseLatestRestorableTime.'
-        : 'Specify either RestoreTime or UseLatestRestorableTime.',
-    );
-  }
-  const window = await restorableWindow(account, source, sourceStatus);
-  if (!window) throw rdsErrors.instanceState(`Instance ${source.identifier} has no restorable window yet.`);
-  const time = restoreTime ?? window.latest;
-  checkInWindow(time, window, source.identifier);
-  const settings = instanceSettings(input, restoredSettings(source));
-  const port = await account.allocatePort();
-  const record = newInstance(context, identifier, {
-    engine: source.engine,
-    version: source.engineVersion,
-    settings,
-    tags: tagsOf(input),
+  const requested = input.date('RestoreTime');
+  checkExactlyOne(useLatest, requested !== undefined, {
+    both: 'Cannot specify both RestoreTime and UseLatestRestorableTime.',
+    neither: 'Specify either RestoreTime or UseLatestRestorableTime.',
   });
-  const server = {
-    serverId: serverIdOf(record.resourceId),
-    port,
-    serverReady: false,
-    masterUsername: sourceServer.masterUsername,
-    databaseName: sourceServer.databaseName,
-  };
-  record.server = server;
-  claimIdentifier(context, identifier);
-  account.state.instances.push(record);
-  account.begin(
-    'instance',
-    record,
-    {
-      action: 'RestoreDBInstanceToPointInTime',
-      phases: RESTORE_STATUSES,
-      outcome: 'available',
-      failedStatus: 'incompatible-restore',
-    },
-    async () => {
-      await account.engines.restoreToTime(sourceServer.serverId, time, { id: server.serverId, port });
-      server.serverReady = true;
-    },
+  const time = await restoreTime(account, INSTANCES, source, status, requested);
+  const settings = instanceSettings(input, restoredSettings(source));
+  const record = await newStandaloneInstance(
+    context,
+    identifier,
+    newResource(source, settings, input),
+    sourceServer,
   );
-  await account.save();
-  return { DBInstance: await renderInstance(account, record, scope) };
+  return addResource(
+    context,
+    INSTANCES,
+    record,
+    { action: 'RestoreDBInstanceToPointInTime', ...RESTORE },
+    buildServer(record.server, (target) =>
+      account.engines.restoreToTime(sourceServer.serverId, time, target),
+    ),
+  );
 }
 
 function restoreSource(context: RdsContext, input: QueryInput): InstanceRecord {
@@ -316,15 +222,6 @@ function restoreSource(context: RdsContext, input: QueryInput): InstanceRecord {
   return source;
 }
 
-function checkInWindow(time: Date, window: { earliest: Date; latest: Date }, sourceId: string): void {
-  if (time < window.earliest || time > window.latest) {
-    throw rdsErrors.invalidValue(
-      `Restore time ${time.toISOString()} is outside the restorable window of ${sourceId}: ` +
-        `${window.earliest.toISOString()} to ${window.latest.toISOString()}.`,
-    );
-  }
-}
-
 /** What a restore takes over from its source unless the request says otherwise; never its protection. */
 function restoredSettings(source: InstanceSettings): InstanceSettings {
   return { ...source, deletionProtection: false, promotionTier: undefined };
@@ -339,7 +236,7 @@ export async function restoreDBInstanceFromDBSnapshot(
   const snapshot = account.requireSnapshot(
     snapshotIdentifier('DBSnapshotIdentifier', input.requiredString('DBSnapshotIdentifier'), 'snapshot'),
   );
-  const identifier = newInstanceIdentifier(context, input, 'DBInstanceIdentifier');
+  const identifier = newIdentifier(context, INSTANCES, input);
   if (account.statusOf(snapshot) !== 'available') {
     throw rdsErrors.snapshotState(`Snapshot ${snapshot.identifier} is not in available state.`);
   }
@@ -351,39 +248,19 @@ export async function restoreDBInstanceFromDBSnapshot(
     kmsKeyId: snapshot.kmsKeyId,
   };
   const settings = instanceSettings(input, base);
-  const port = await account.allocatePort();
-  const record = newInstance(context, identifier, {
-    engine: snapshot.engine,
-    version: snapshot.engineVersion,
-    settings,
-    tags: tagsOf(input),
-  });
-  const server = {
-    serverId: serverIdOf(record.resourceId),
-    port,
-    serverReady: false,
-    masterUsername: snapshot.masterUsername,
-    databaseName: snapshot.databaseName,
-  };
-  record.server = server;
-  claimIdentifier(context, identifier);
-  account.state.instances.push(record);
-  account.begin(
-    'instance',
-    record,
-    {
-      action: 'RestoreDBInstanceFromDBSnapshot',
-      phases: RESTORE_STATUSES,
-      outcome: 'available',
-      failedStatus: 'incompatible-restore',
-    },
-    async () => {
-      await account.engines.restoreSnapshot(snapshot.engineSnapshot, { id: server.serverId, port });
-      server.serverReady = true;
-    },
+  const record = await newStandaloneInstance(
+    context,
+    identifier,
+    newResource(snapshot, settings, input),
+    snapshot,
   );
-  await account.save();
-  return { DBInstance: await renderInstance(account, record, scope) };
+  return addResource(
+    context,
+    INSTANCES,
+    record,
+    { action: 'RestoreDBInstanceFromDBSnapshot', ...RESTORE },
+    buildServer(record.server, (target) => account.engines.restoreSnapshot(snapshot.engineSnapshot, target)),
+  );
 }
 
 /**
@@ -391,266 +268,131 @@ export async function restoreDBInstanceFromDBSnapshot(
  * changes to it afterwards; it holds the source's data as of its creation.
  */
 export async function createDBInstanceReadReplica(context: RdsContext, input: QueryInput): Promise<XmlValue> {
-  const { account, scope } = context;
-  const source = account.requireInstance(
-    resourceIdentifier(
-      'SourceDBInstanceIdentifier',
-      input.requiredString('SourceDBInstanceIdentifier'),
-      'db',
-    ),
-  );
-  const identifier = newInstanceIdentifier(context, input, 'DBInstanceIdentifier');
+  const { account } = context;
+  const source = requireResource(context, INSTANCES, input, 'SourceDBInstanceIdentifier');
+  const identifier = newIdentifier(context, INSTANCES, input);
   const sourceServer = source.server;
   if (source.clusterResourceId !== undefined || !sourceServer) {
     throw rdsErrors.invalidCombination(
       `Instance ${source.identifier} is a member of a DB cluster; add a reader to the cluster with CreateDBInstance instead.`,
     );
   }
-  if (account.statusOf(source) !== 'available') {
-    throw rdsErrors.instanceState(`Instance ${source.identifier} is not in available state.`);
-  }
+  checkStatus(account, INSTANCES, source, 'available');
   if (source.backupRetentionPeriod === 0) {
     throw rdsErrors.instanceState(
       'Automated backups are not enabled for this database instance. To enable automated backups, use ModifyDBInstance to set the backup retention period to a non-zero value.',
     );
   }
   const settings = instanceSettings(input, { ...restoredSettings(source), backupRetentionPeriod: 0 });
-  const port = await account.allocatePort();
-  const record = newInstance(context, identifier, {
-    engine: source.engine,
-    version: source.engineVersion,
-    settings,
-    tags: tagsOf(input),
-  });
-  const server = {
-    serverId: serverIdOf(record.resourceId),
-    port,
-    serverReady: false,
-    masterUsername: sourceServer.masterUsername,
-    databaseName: sourceServer.databaseName,
-  };
-  record.server = server;
+  const record = await newStandaloneInstance(
+    context,
+    identifier,
+    newResource(source, settings, input),
+    sourceServer,
+  );
   record.replicaSourceResourceId = source.resourceId;
-  claimIdentifier(context, identifier);
-  account.state.instances.push(record);
-  account.begin(
-    'instance',
+  return addResource(
+    context,
+    INSTANCES,
     record,
     { action: 'CreateDBInstanceReadReplica', phases: ['creating'], outcome: 'available' },
-    async () => {
-      await account.engines.clone(sourceServer.serverId, { id: server.serverId, port });
-      server.serverReady = true;
-    },
+    buildServer(record.server, (target) => account.engines.clone(sourceServer.serverId, target)),
   );
-  await account.save();
-  return { DBInstance: await renderInstance(account, record, scope) };
 }
 
 /**
- * Renames (`renaming`), master password changes (`resetting-master-credentials`, the engine's password
- * really changes), RDS-managed passwords, and settings (`modifying`). Deletion protection, tag copying
- * and backup retention change at once. Everything applies immediately: there is no maintenance window.
+ * Renames, master password changes, RDS-managed passwords and settings (see modifyResource). An Aurora
+ * member's password and backup retention are its cluster's.
  */
 export async function modifyDBInstance(context: RdsContext, input: QueryInput): Promise<XmlValue> {
-  const { account, scope } = context;
-  const record = account.requireInstance(
-    resourceIdentifier('DBInstanceIdentifier', input.requiredString('DBInstanceIdentifier'), 'db'),
-  );
-  if (Object.keys(input.values).every((name) => NOT_MODIFICATIONS.has(name))) {
-    throw rdsErrors.invalidCombination('No modifications were requested');
-  }
-  const newReference = input.string('NewDBInstanceIdentifier');
-  const newIdentifier = newReference && resourceIdentifier('NewDBInstanceIdentifier', newReference, 'db');
-  const rename = newIdentifier !== undefined && newIdentifier !== record.identifier;
-  const password = input.string('MasterUserPassword');
-  const manage = input.boolean('ManageMasterUserPassword');
-  const isMember = record.clusterResourceId !== undefined;
-  if (isMember && (password !== undefined || manage !== undefined)) {
-    throw rdsErrors.invalidCombination(
-      'The requested DB Instance will be a member of a DB Cluster. Set master user password for the DB Cluster.',
-    );
-  }
-  if (isMember && input.has('BackupRetentionPeriod')) {
-    throw rdsErrors.invalidCombination(
-      'The specified DB Instance is a member of a cluster and its backup retention should not be modified directly. Instead, modify the backup retention of the cluster using the ModifyDbCluster API',
-    );
-  }
-  if (password !== undefined && manage === true) {
-    throw rdsErrors.invalidCombination(
-      'MasterUserPassword cannot be specified when ManageMasterUserPassword is true.',
-    );
-  }
-  if (manage === false && record.masterUserSecret && password === undefined) {
-    throw rdsErrors.invalidCombination(
-      'To stop RDS from managing the master user password, also specify a new MasterUserPassword.',
-    );
-  }
-  if (password !== undefined) checkMasterPassword(password);
-  const settings = instanceSettings(input, record);
-  const credentials = password !== undefined || (manage === true && !record.masterUserSecret);
-  const modifying = MODIFYING_SETTINGS.some(
-    (key) => JSON.stringify(settings[key]) !== JSON.stringify(record[key]),
-  );
-  const status = account.statusOf(record);
-  if ((rename || credentials || modifying) && status !== 'available') {
-    throw rdsErrors.instanceState('Database instance is not in available state.');
-  }
-  if (status === 'deleting')
-    throw rdsErrors.instanceState(`Instance ${record.identifier} is already being deleted.`);
-  if (rename && account.instance(newIdentifier)) throw rdsErrors.instanceExists(newIdentifier);
-
-  const server = record.server;
-  const newPassword =
-    manage === true && !record.masterUserSecret
-      ? await createManagedSecret(account, record, 'instance', server?.masterUsername ?? '', scope)
-      : password;
-  if (manage === false && password !== undefined) {
-    await deleteManagedSecret(account, record);
-    record.masterUserSecret = undefined;
-  }
-  if (rename) claimIdentifier(context, newIdentifier);
-  Object.assign(record, settings);
-  if (rename) record.identifier = newIdentifier;
-  if (rename || credentials || modifying) {
-    if (credentials) record.pending.masterUserPassword = true;
-    const phase = rename ? 'renaming' : credentials ? 'resetting-master-credentials' : 'modifying';
-    const work =
-      newPassword !== undefined && server
-        ? () => account.engines.setAdminPassword(server.serverId, newPassword)
-        : undefined;
-    account.begin(
-      'instance',
-      record,
-      { action: 'ModifyDBInstance', phases: [phase], outcome: 'available' },
-      work,
-    );
-  }
-  await account.save();
-  return { DBInstance: await renderInstance(account, record, scope) };
+  return modifyResource(context, INSTANCES, input, {
+    refuse: (record, password, manage) => {
+      if (record.clusterResourceId === undefined) return;
+      if (password !== undefined || manage !== undefined) {
+        throw rdsErrors.invalidCombination(
+          'The requested DB Instance will be a member of a DB Cluster. Set master user password for the DB Cluster.',
+        );
+      }
+      if (input.has('BackupRetentionPeriod')) {
+        throw rdsErrors.invalidCombination(
+          'The specified DB Instance is a member of a cluster and its backup retention should not be modified directly. Instead, modify the backup retention of the cluster using the ModifyDbCluster API',
+        );
+      }
+    },
+    settings: (record) => instanceSettings(input, record),
+    modifying: (settings, record) =>
+      MODIFYING_SETTINGS.some((key) => JSON.stringify(settings[key]) !== JSON.stringify(record[key])),
+    notAvailableMessage: 'Database instance is not in available state.',
+  });
 }
 
 /**
- * Deletes an instance (`deleting`, then gone), after a final snapshot unless SkipFinalSnapshot. Refused
- * while it has deletion protection, while engine work on it runs, and for an Aurora cluster's last instance
- * while the cluster is protected. Its read replicas become standalone instances.
+ * Deletes an instance, after a final snapshot unless SkipFinalSnapshot (see deleteResource); for an Aurora
+ * cluster's last instance, refused while the cluster is protected. Its read replicas become standalone
+ * instances.
  */
 export async function deleteDBInstance(context: RdsContext, input: QueryInput): Promise<XmlValue> {
-  const { account, scope } = context;
-  const record = account.requireInstance(
-    resourceIdentifier('DBInstanceIdentifier', input.requiredString('DBInstanceIdentifier'), 'db'),
-  );
-  const status = account.statusOf(record);
-  if (status === 'deleting')
-    throw rdsErrors.instanceState(`Instance ${record.identifier} is already being deleted.`);
-  if (record.transition?.work === 'running') {
+  return deleteResource(context, INSTANCES, input, (record) => {
+    const request = finalSnapshotRequest(input);
+    const cluster = context.account.clusterByResourceId(record.clusterResourceId);
+    if (!cluster) {
+      return startFinalSnapshot(request, 'snapshot', (snapshotId) =>
+        startInstanceSnapshot(context, record, snapshotId, []),
+      );
+    }
+    checkMemberDeletion(context, record, cluster, request);
+    return undefined;
+  });
+}
+
+function checkMemberDeletion(
+  context: RdsContext,
+  record: InstanceRecord,
+  cluster: ClusterRecord,
+  request: FinalSnapshotRequest,
+): void {
+  const { account } = context;
+  if (request.reference !== undefined) {
+    throw rdsErrors.invalidCombination(
+      'FinalDBSnapshotIdentifier can not be specified when deleting a cluster instance',
+    );
+  }
+  const clusterStatus = account.statusOf(cluster);
+  if (['stopped', 'stopping', 'starting'].includes(clusterStatus)) {
     throw rdsErrors.instanceState(
-      `Instance ${record.identifier} is currently ${status}; it can be deleted once that operation completes.`,
+      `Instance ${record.identifier} cannot be deleted while its DB cluster ${cluster.identifier} is ${clusterStatus}; start the cluster first.`,
     );
   }
-  if (record.deletionProtection) {
-    throw rdsErrors.invalidCombination(
-      'Cannot delete protected DB Instance, please disable deletion protection and try again.',
+  const others = account
+    .members(cluster)
+    .filter((member) => member !== record && account.statusOf(member) !== 'deleting');
+  if (cluster.deletionProtection && others.length === 0) {
+    throw rdsErrors.clusterState(
+      `Cannot delete the last instance of DB cluster ${cluster.identifier}: the cluster has deletion protection. Turn it off first.`,
     );
   }
-  const skip = input.boolean('SkipFinalSnapshot') ?? false;
-  const finalReference = input.string('FinalDBSnapshotIdentifier');
-  const cluster = account.clusterByResourceId(record.clusterResourceId);
-  let finalCopy: (() => Promise<void>) | undefined;
-  if (cluster) {
-    if (finalReference !== undefined) {
-      throw rdsErrors.invalidCombination(
-        'FinalDBSnapshotIdentifier can not be specified when deleting a cluster instance',
-      );
-    }
-    const clusterStatus = account.statusOf(cluster);
-    if (['stopped', 'stopping', 'starting'].includes(clusterStatus)) {
-      throw rdsErrors.instanceState(
-        `Instance ${record.identifier} cannot be deleted while its DB cluster ${cluster.identifier} is ${clusterStatus}; start the cluster first.`,
-      );
-    }
-    const others = account
-      .members(cluster)
-      .filter((member) => member !== record && account.statusOf(member) !== 'deleting');
-    if (cluster.deletionProtection && others.length === 0) {
-      throw rdsErrors.clusterState(
-        `Cannot delete the last instance of DB cluster ${cluster.identifier}: the cluster has deletion protection. Turn it off first.`,
-      );
-    }
-  } else if (finalReference !== undefined) {
-    if (skip) {
-      throw rdsErrors.invalidCombination(
-        'FinalDBSnapshotIdentifier cannot be specified when SkipFinalSnapshot is true.',
-      );
-    }
-    const snapshotId = snapshotIdentifier('FinalDBSnapshotIdentifier', finalReference, 'snapshot');
-    finalCopy = startInstanceSnapshot(context, record, snapshotId, []).copied;
-  } else if (!skip) {
-    throw rdsErrors.invalidCombination(
-      'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.',
-    );
-  }
-  const serverId = record.server?.serverId;
-  account.begin(
-    'instance',
-    record,
-    { action: 'DeleteDBInstance', phases: ['deleting'], outcome: 'deleted' },
-    async () => {
-      await finalCopy?.();
-      if (serverId !== undefined) await account.engines.remove(serverId).catch(ignore(ServerNotFoundError));
-      await deleteManagedSecret(account, record);
-    },
-  );
-  await account.save();
-  return { DBInstance: await renderInstance(account, record, scope) };
 }
 
 export async function stopDBInstance(context: RdsContext, input: QueryInput): Promise<XmlValue> {
-  const { account, scope } = context;
+  const { account } = context;
   const record = standaloneInstance(context, input, 'stopped');
-  if (account.statusOf(record) !== 'available') {
-    throw rdsErrors.instanceState(`Instance ${record.identifier} is not in available state.`);
-  }
+  checkStatus(account, INSTANCES, record, 'available');
   if (record.replicaSourceResourceId !== undefined || account.replicasOf(record).length > 0) {
     throw rdsErrors.instanceState(
       `Instance ${record.identifier} cannot be stopped: it is a read replica or has read replicas.`,
     );
   }
-  const serverId = standaloneServer(record);
-  account.begin(
-    'instance',
-    record,
-    { action: 'StopDBInstance', phases: ['stopping'], outcome: 'stopped' },
-    async () => {
-      await account.engines.stop(serverId);
-    },
-  );
-  await account.save();
-  return { DBInstance: await renderInstance(account, record, scope) };
+  return switchServer(context, INSTANCES, record, standaloneServer(record), 'stop');
 }
 
 export async function startDBInstance(context: RdsContext, input: QueryInput): Promise<XmlValue> {
-  const { account, scope } = context;
   const record = standaloneInstance(context, input, 'started');
-  if (account.statusOf(record) !== 'stopped') {
-    throw rdsErrors.instanceState(`Instance ${record.identifier} is not stopped, cannot be started.`);
-  }
-  const serverId = standaloneServer(record);
-  account.begin(
-    'instance',
-    record,
-    { action: 'StartDBInstance', phases: ['starting'], outcome: 'available' },
-    async () => {
-      await account.engines.start(serverId);
-    },
-  );
-  await account.save();
-  return { DBInstance: await renderInstance(account, record, scope) };
+  checkStatus(context.account, INSTANCES, record, 'stopped');
+  return switchServer(context, INSTANCES, record, standaloneServer(record), 'start');
 }
 
 function standaloneInstance(context: RdsContext, input: QueryInput, verb: string): InstanceRecord {
-  const record = context.account.requireInstance(
-    resourceIdentifier('DBInstanceIdentifier', input.requiredString('DBInstanceIdentifier'), 'db'),
-  );
+  const record = requireResource(context, INSTANCES, input);
   if (record.clusterResourceId !== undefined) {
     throw rdsErrors.invalidCombination(
       `Instance ${record.identifier} is in a DB cluster and cannot be ${verb} on its own; stop or start the cluster.`,
@@ -660,44 +402,18 @@ function standaloneInstance(context: RdsContext, input: QueryInput, verb: string
 }
 
 function standaloneServer(record: InstanceRecord): string {
-  if (!record.server)
+  if (!record.server) {
     throw rdsErrors.instanceState(`Instance ${record.identifier} has no server of its own.`);
+  }
   return record.server.serverId;
 }
 
-/** The new instance's identifier, checked to be free. @throws AwsError DBInstanceAlreadyExists */
-function newInstanceIdentifier(context: RdsContext, input: QueryInput, parameter: string): string {
-  const identifier = resourceIdentifier(parameter, input.requiredString(parameter), 'db');
-  if (context.account.instance(identifier)) throw rdsErrors.instanceExists(identifier);
-  return identifier;
-}
-
-/**
- * Checks again, after the awaits between the first check and the new record, that no concurrent request
- * took the identifier meanwhile.
- */
-function claimIdentifier(context: RdsContext, identifier: string): void {
-  if (context.account.instance(identifier)) throw rdsErrors.instanceExists(identifier);
-}
-
-interface NewInstance {
-  readonly engine: string;
-  readonly version: string;
-  readonly settings: InstanceSettings;
-  readonly tags: InstanceRecord['tags'];
-}
-
-function newInstance(context: RdsContext, identifier: string, from: NewInstance): InstanceRecord {
-  return {
-    ...from.settings,
-    identifier,
-    resourceId: newResourceId('db'),
-    engine: from.engine,
-    engineVersion: from.version,
-    createdAt: context.account.now().toISOString(),
-    status: 'creating',
-    deletionProtection: from.settings.deletionProtection,
-    tags: from.tags,
-    pending: {},
-  };
+/** A new standalone instance with its own (not yet built) server. */
+async function newStandaloneInstance(
+  context: RdsContext,
+  identifier: string,
+  from: NewResource<InstanceSettings>,
+  user: MasterUser,
+): Promise<InstanceRecord & { server: ServerRecord }> {
+  return newRecordWithServer(context, INSTANCES, identifier, from, user);
 }

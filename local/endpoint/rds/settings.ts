@@ -8,51 +8,20 @@ import type { ClusterRecord, InstanceRecord, RdsTag } from './state';
  * but they are validated as RDS validates them and described back as set.
  */
 
-export type InstanceSettings = Pick<
-  InstanceRecord,
-  | 'instanceClass'
-  | 'allocatedStorage'
-  | 'storageType'
-  | 'iops'
-  | 'storageThroughput'
-  | 'multiAz'
-  | 'publiclyAccessible'
-  | 'availabilityZone'
-  | 'parameterGroup'
-  | 'optionGroup'
-  | 'autoMinorVersionUpgrade'
-  | 'performanceInsights'
-  | 'monitoringInterval'
-  | 'monitoringRoleArn'
-  | 'promotionTier'
-  | 'deletionProtection'
-  | 'copyTagsToSnapshot'
-  | 'backupRetentionPeriod'
-  | 'iamAuthentication'
-  | 'cloudwatchLogsExports'
-  | 'storageEncrypted'
-  | 'kmsKeyId'
-  | 'subnetGroup'
-  | 'securityGroupIds'
->;
+/** Settings instances and clusters both have, set by the same parameters. */
+const COMMON_SETTING_KEYS = [
+  'deletionProtection',
+  'copyTagsToSnapshot',
+  'backupRetentionPeriod',
+  'iamAuthentication',
+  'cloudwatchLogsExports',
+  'storageEncrypted',
+  'kmsKeyId',
+  'subnetGroup',
+  'securityGroupIds',
+] as const;
 
-export type ClusterSettings = Pick<
-  ClusterRecord,
-  | 'deletionProtection'
-  | 'copyTagsToSnapshot'
-  | 'backupRetentionPeriod'
-  | 'iamAuthentication'
-  | 'cloudwatchLogsExports'
-  | 'storageEncrypted'
-  | 'kmsKeyId'
-  | 'subnetGroup'
-  | 'securityGroupIds'
-  | 'clusterParameterGroup'
-  | 'serverless'
-  | 'backtrackWindow'
->;
-
-const INSTANCE_SETTING_KEYS: readonly (keyof InstanceSettings)[] = [
+export const INSTANCE_SETTING_KEYS = [
   'instanceClass',
   'allocatedStorage',
   'storageType',
@@ -68,39 +37,23 @@ const INSTANCE_SETTING_KEYS: readonly (keyof InstanceSettings)[] = [
   'monitoringInterval',
   'monitoringRoleArn',
   'promotionTier',
-  'deletionProtection',
-  'copyTagsToSnapshot',
-  'backupRetentionPeriod',
-  'iamAuthentication',
-  'cloudwatchLogsExports',
-  'storageEncrypted',
-  'kmsKeyId',
-  'subnetGroup',
-  'securityGroupIds',
-];
+  ...COMMON_SETTING_KEYS,
+] as const;
 
-const CLUSTER_SETTING_KEYS: readonly (keyof ClusterSettings)[] = [
-  'deletionProtection',
-  'copyTagsToSnapshot',
-  'backupRetentionPeriod',
-  'iamAuthentication',
-  'cloudwatchLogsExports',
-  'storageEncrypted',
-  'kmsKeyId',
-  'subnetGroup',
-  'securityGroupIds',
+const CLUSTER_SETTING_KEYS = [
+  ...COMMON_SETTING_KEYS,
   'clusterParameterGroup',
   'serverless',
   'backtrackWindow',
-];
+] as const;
 
-/** Only the settings of an instance (a restore takes them over, nothing else of its source). */
-export function pickInstanceSettings(record: InstanceSettings): InstanceSettings {
-  return Object.fromEntries(INSTANCE_SETTING_KEYS.map((key) => [key, record[key]])) as InstanceSettings;
-}
+export type InstanceSettings = Pick<InstanceRecord, (typeof INSTANCE_SETTING_KEYS)[number]>;
+export type ClusterSettings = Pick<ClusterRecord, (typeof CLUSTER_SETTING_KEYS)[number]>;
+type CommonSettings = Pick<InstanceRecord & ClusterRecord, (typeof COMMON_SETTING_KEYS)[number]>;
 
-export function pickClusterSettings(record: ClusterSettings): ClusterSettings {
-  return Object.fromEntries(CLUSTER_SETTING_KEYS.map((key) => [key, record[key]])) as ClusterSettings;
+/** Only the listed settings of `record` (a restore takes them over, nothing else of its source). */
+function pick<S>(record: S, keys: readonly (keyof S)[]): S {
+  return Object.fromEntries(keys.map((key) => [key, record[key]])) as S;
 }
 
 const ENGINE_VERSIONS: Readonly<Record<string, string>> = {
@@ -137,6 +90,20 @@ function majorVersion(engine: string, version: string): string {
   return engine.includes('postgres') ? (parts[0] ?? version) : parts.slice(0, 2).join('.');
 }
 
+function commonDefaults(): CommonSettings {
+  return {
+    deletionProtection: false,
+    copyTagsToSnapshot: false,
+    backupRetentionPeriod: 1,
+    iamAuthentication: false,
+    cloudwatchLogsExports: [],
+    storageEncrypted: false,
+    kmsKeyId: undefined,
+    subnetGroup: 'default',
+    securityGroupIds: [],
+  };
+}
+
 export function defaultInstanceSettings(engine: string, version: string, region: string): InstanceSettings {
   const major = majorVersion(engine, version);
   return {
@@ -155,29 +122,13 @@ export function defaultInstanceSettings(engine: string, version: string, region:
     monitoringInterval: 0,
     monitoringRoleArn: undefined,
     promotionTier: undefined,
-    deletionProtection: false,
-    copyTagsToSnapshot: false,
-    backupRetentionPeriod: 1,
-    iamAuthentication: false,
-    cloudwatchLogsExports: [],
-    storageEncrypted: false,
-    kmsKeyId: undefined,
-    subnetGroup: 'default',
-    securityGroupIds: [],
+    ...commonDefaults(),
   };
 }
 
 export function defaultClusterSettings(engine: string, version: string): ClusterSettings {
   return {
-    deletionProtection: false,
-    copyTagsToSnapshot: false,
-    backupRetentionPeriod: 1,
-    iamAuthentication: false,
-    cloudwatchLogsExports: [],
-    storageEncrypted: false,
-    kmsKeyId: undefined,
-    subnetGroup: 'default',
-    securityGroupIds: [],
+    ...commonDefaults(),
     clusterParameterGroup: `default.${engine}${majorVersion(engine, version)}`,
     serverless: undefined,
     backtrackWindow: undefined,
@@ -187,7 +138,7 @@ export function defaultClusterSettings(engine: string, version: string): Cluster
 /** `base` with the settings the request sets. @throws AwsError for values RDS refuses */
 export function instanceSettings(input: QueryInput, base: InstanceSettings): InstanceSettings {
   const settings: InstanceSettings = {
-    ...pickInstanceSettings(base),
+    ...pick(base, INSTANCE_SETTING_KEYS),
     ...common(input, base),
     instanceClass: input.string('DBInstanceClass') ?? base.instanceClass,
     allocatedStorage: input.integer('AllocatedStorage') ?? base.allocatedStorage,
@@ -243,7 +194,7 @@ export function clusterSettings(input: QueryInput, base: ClusterSettings): Clust
     );
   }
   return {
-    ...pickClusterSettings(base),
+    ...pick(base, CLUSTER_SETTING_KEYS),
     ...common(input, base),
     clusterParameterGroup: input.string('DBClusterParameterGroupName') ?? base.clusterParameterGroup,
     serverless,
@@ -251,7 +202,7 @@ export function clusterSettings(input: QueryInput, base: ClusterSettings): Clust
   };
 }
 
-function common(input: QueryInput, base: InstanceSettings | ClusterSettings) {
+function common(input: QueryInput, base: CommonSettings): CommonSettings {
   const retention = input.integer('BackupRetentionPeriod') ?? base.backupRetentionPeriod;
   if (retention < 0 || retention > 35) {
     throw rdsErrors.invalidValue(`Invalid backup retention period ${retention}: use 0 to 35 days`);

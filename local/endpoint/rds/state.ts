@@ -80,6 +80,7 @@ const ServerSchema = z.object({
   masterUsername: z.string(),
   databaseName: z.string().optional(),
 });
+export type ServerRecord = z.output<typeof ServerSchema>;
 
 export const InstanceRecordSchema = ResourceBaseSchema.extend({
   /** A standalone instance's own server; absent for an Aurora cluster member (it uses its cluster's). */

@@ -98,13 +98,28 @@ describe('RefreshStateMachine', () => {
     expect(firstAfterCatch(STEP_NAMES.restore)).toBe(STEP_NAMES.rollback);
     expect(firstAfterCatch(STEP_NAMES.swap)).toBe(STEP_NAMES.rollback);
     expect(firstAfterCatch(STEP_NAMES.tags)).toBe(STEP_NAMES.rollback);
-    expect(firstAfterCatch(STEP_NAMES.plan)).toBe(STEP_NAMES.recordFailure);
     expect(firstAfterCatch(STEP_NAMES.retire)).toBe(STEP_NAMES.recordFailure);
     expect(states[STEP_NAMES.restore]?.Catch[0]).toMatchObject({ ResultPath: '$.error' });
     expect(states[`${STEP_NAMES.restore} failed`]).toMatchObject({
       Type: 'Pass',
       Result: STEP_NAMES.restore,
       ResultPath: '$.failedStep',
+    });
+  });
+
+  it('records a failed plan without a rollback, after noting the execution it has no plan to name', () => {
+    const afterCatch = states[STEP_NAMES.plan]?.Catch[0].Next;
+
+    expect(states[afterCatch]).toMatchObject({
+      Type: 'Pass',
+      Result: STEP_NAMES.plan,
+      Next: 'Note the execution',
+    });
+    expect(states['Note the execution']).toEqual({
+      Type: 'Pass',
+      Parameters: { 'arn.$': '$$.Execution.Id', 'startTime.$': '$$.Execution.StartTime' },
+      ResultPath: '$.execution',
+      Next: STEP_NAMES.recordFailure,
     });
   });
 

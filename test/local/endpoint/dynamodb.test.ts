@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { HISTORY_INDEXES } from '../../../lambdas/shared/history/history-keys';
 import type { LocalEndpoint } from '../../../local/endpoint/server';
 import { LocalDynamoDb } from '../../../local/endpoint/services/dynamodb';
-import { clientConfig, startEndpoint } from './endpoint-fixture';
+import { clientConfig, removeDirectory, startEndpoint, temporaryDirectory } from './endpoint-fixture';
 
 const TABLE = 'dbrefresh-history';
 
@@ -117,7 +114,7 @@ describe('local DynamoDB', () => {
 
 describe('local DynamoDB with a state directory', () => {
   it('keeps tables and items between starts', async () => {
-    const stateDir = mkdtempSync(path.join(tmpdir(), 'dynamodb-'));
+    const stateDir = temporaryDirectory('dynamodb-');
     try {
       const first = await LocalDynamoDb.start({ stateDir });
       await first.ensureHistoryTable(TABLE);
@@ -138,7 +135,7 @@ describe('local DynamoDB with a state directory', () => {
 
       expect(got.Item).toEqual({ target: 'db', runKey: 'k' });
     } finally {
-      rmSync(stateDir, { recursive: true, force: true });
+      removeDirectory(stateDir);
     }
   });
 });

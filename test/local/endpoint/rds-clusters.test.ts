@@ -11,39 +11,27 @@ import {
   DescribeDBInstancesCommand,
   InvalidDBClusterStateFault,
   ModifyDBClusterCommand,
-  type RDSClient,
   RestoreDBClusterFromSnapshotCommand,
   RestoreDBClusterToPointInTimeCommand,
   StartDBClusterCommand,
   StopDBClusterCommand,
 } from '@aws-sdk/client-rds';
 import { findCluster } from '../../../lambdas/shared/aws/rds';
-import { type RdsHarness, removeStateDir, startRdsHarness } from './rds-harness';
+import { uniqueName } from './endpoint-fixture';
+import { type RdsHarness, useRdsHarness, withRdsHarness } from './rds-harness';
 
 const PASSWORD = 'cluster-Pa55word';
 
-let harness: RdsHarness;
-let rds: RDSClient;
-let counter = 0;
+const harness = useRdsHarness();
 let name: string;
 
-beforeAll(async () => {
-  harness = await startRdsHarness();
-  rds = harness.rds;
-});
-
-afterAll(async () => {
-  await harness.close();
-  removeStateDir(harness);
-});
-
 beforeEach(() => {
-  counter += 1;
-  name = `cl-${counter}`;
+  name = uniqueName('cl');
 });
 
-async function createCluster(id: string, extra: Record<string, unknown> = {}) {
-  await rds.send(
+/** Sends CreateDBCluster (an Aurora PostgreSQL cluster with a database and a tag, unless `extra` says otherwise). */
+function sendCreateCluster(id: string, extra: Record<string, unknown> = {}, on: RdsHarness = harness) {
+  return on.rds.send(
     new CreateDBClusterCommand({
       DBClusterIdentifier: id,
       Engine: 'aurora-postgresql',
@@ -54,27 +42,48 @@ async function createCluster(id: string, extra: Record<string, unknown> = {}) {
       ...extra,
     }),
   );
-  await harness.finish();
 }
 
-async function addMember(clusterId: string, id: string) {
-  await rds.send(
+/** Creates a cluster and lets its creation finish. */
+async function createCluster(id: string, extra: Record<string, unknown> = {}, on: RdsHarness = harness) {
+  await sendCreateCluster(id, extra, on);
+  await on.finish();
+}
+
+/** Creates the cluster `<name>-src` with `rows` in its server; returns the server's id. */
+async function createSource(...rows: string[]): Promise<string> {
+  await createCluster(`${name}-src`);
+  const serverId = serverOf(await describeCluster(`${name}-src`)).id;
+  harness.engines.insert(serverId, ...rows);
+  return serverId;
+}
+
+/** Sends CreateDBInstance for a Serverless v2 member of an Aurora PostgreSQL cluster, unless `extra` says otherwise. */
+function sendAddMember(clusterId: string, id: string, extra: Record<string, unknown> = {}) {
+  return harness.rds.send(
     new CreateDBInstanceCommand({
       DBClusterIdentifier: clusterId,
       DBInstanceIdentifier: id,
       Engine: 'aurora-postgresql',
       DBInstanceClass: 'db.serverless',
+      ...extra,
     }),
   );
+}
+
+/** Adds a member to a cluster and lets its creation finish. */
+async function addMember(clusterId: string, id: string) {
+  await sendAddMember(clusterId, id);
   await harness.finish();
 }
 
-async function describeCluster(id: string) {
-  return (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0];
+async function describeCluster(id: string, on: RdsHarness = harness) {
+  return (await on.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0];
 }
 
 async function describeInstance(id: string) {
-  return (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0];
+  return (await harness.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })))
+    .DBInstances?.[0];
 }
 
 function serverOf(cluster: { DbClusterResourceId?: string } | undefined) {
@@ -118,22 +127,8 @@ describe('CreateDBCluster and cluster members', () => {
 
   it('keeps a new member creating until its cluster is available', async () => {
     const release = harness.engines.hold();
-    await rds.send(
-      new CreateDBClusterCommand({
-        DBClusterIdentifier: name,
-        Engine: 'aurora-mysql',
-        MasterUsername: 'master',
-        MasterUserPassword: PASSWORD,
-      }),
-    );
-    await rds.send(
-      new CreateDBInstanceCommand({
-        DBClusterIdentifier: name,
-        DBInstanceIdentifier: `${name}-a`,
-        Engine: 'aurora-mysql',
-        DBInstanceClass: 'db.r6g.large',
-      }),
-    );
+    await sendCreateCluster(name, { Engine: 'aurora-mysql' });
+    await sendAddMember(name, `${name}-a`, { Engine: 'aurora-mysql', DBInstanceClass: 'db.r6g.large' });
     harness.clock.advance(10_000);
 
     const during = await describeInstance(`${name}-a`);
@@ -147,16 +142,9 @@ describe('CreateDBCluster and cluster members', () => {
   it('rejects a member whose engine differs from its cluster, and an existing cluster name', async () => {
     await createCluster(name);
 
-    await expect(
-      rds.send(
-        new CreateDBInstanceCommand({
-          DBClusterIdentifier: name,
-          DBInstanceIdentifier: `${name}-a`,
-          Engine: 'aurora-mysql',
-          DBInstanceClass: 'db.serverless',
-        }),
-      ),
-    ).rejects.toMatchObject({ name: 'InvalidParameterCombination' });
+    await expect(sendAddMember(name, `${name}-a`, { Engine: 'aurora-mysql' })).rejects.toMatchObject({
+      name: 'InvalidParameterCombination',
+    });
     await expect(createCluster(name)).rejects.toBeInstanceOf(DBClusterAlreadyExistsFault);
   });
 });
@@ -164,13 +152,13 @@ describe('CreateDBCluster and cluster members', () => {
 describe('DescribeDBClusters', () => {
   it('fails with DBClusterNotFoundFault, which findCluster reads as absent', async () => {
     await expect(describeCluster(name)).rejects.toBeInstanceOf(DBClusterNotFoundFault);
-    await expect(findCluster(rds, name)).resolves.toBeUndefined();
+    await expect(findCluster(harness.rds, name)).resolves.toBeUndefined();
   });
 
   it('describes a cluster by ARN with IncludeShared', async () => {
     await createCluster(name);
 
-    const out = await rds.send(
+    const out = await harness.rds.send(
       new DescribeDBClustersCommand({
         DBClusterIdentifier: `arn:aws:rds:eu-west-1:111122223333:cluster:${name}`,
         IncludeShared: true,
@@ -183,11 +171,9 @@ describe('DescribeDBClusters', () => {
 
 describe('RestoreDBClusterToPointInTime', () => {
   it('clones the source server for copy-on-write with the latest restorable time', async () => {
-    await createCluster(`${name}-src`);
-    const sourceServer = serverOf(await describeCluster(`${name}-src`));
-    harness.engines.insert(sourceServer.id, 'now');
+    const sourceId = await createSource('now');
 
-    await rds.send(
+    await harness.rds.send(
       new RestoreDBClusterToPointInTimeCommand({
         DBClusterIdentifier: name,
         SourceDBClusterIdentifier: `${name}-src`,
@@ -202,22 +188,18 @@ describe('RestoreDBClusterToPointInTime', () => {
 
     expect(during?.Status).toBe('creating');
     expect(clone).toMatchObject({ Status: 'available', MasterUsername: 'master', DBClusterMembers: [] });
-    expect(harness.engines.calls.filter((call) => call.method === 'clone').at(-1)?.args[0]).toBe(
-      sourceServer.id,
-    );
+    expect(harness.engines.calls.filter((call) => call.method === 'clone').at(-1)?.args[0]).toBe(sourceId);
     expect(harness.engines.rows(serverOf(clone).id)).toEqual(['now']);
   });
 
   it('replays to RestoreToTime for a full copy', async () => {
-    await createCluster(`${name}-src`);
-    const sourceServer = serverOf(await describeCluster(`${name}-src`));
-    harness.engines.insert(sourceServer.id, 'early');
+    const sourceId = await createSource('early');
     harness.clock.advance(1000);
     const restoreTime = harness.clock.now();
     harness.clock.advance(1000);
-    harness.engines.insert(sourceServer.id, 'late');
+    harness.engines.insert(sourceId, 'late');
 
-    await rds.send(
+    await harness.rds.send(
       new RestoreDBClusterToPointInTimeCommand({
         DBClusterIdentifier: name,
         SourceDBClusterIdentifier: `${name}-src`,
@@ -231,24 +213,13 @@ describe('RestoreDBClusterToPointInTime', () => {
   });
 
   it('ends in the status the terminal-status hook names, and can then be deleted', async () => {
-    const faulty = await startRdsHarness({
-      terminalStatus: (action, id) =>
-        action === 'RestoreDBClusterToPointInTime' && id.endsWith('-broken')
-          ? 'incompatible-restore'
-          : undefined,
-    });
-    const describeFaulty = async (id: string) =>
-      (await faulty.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0];
-    try {
-      await faulty.rds.send(
-        new CreateDBClusterCommand({
-          DBClusterIdentifier: 'source',
-          Engine: 'aurora-mysql',
-          MasterUsername: 'master',
-          MasterUserPassword: PASSWORD,
-        }),
-      );
-      await faulty.finish();
+    const terminalStatus = (action: string, id: string) =>
+      action === 'RestoreDBClusterToPointInTime' && id.endsWith('-broken')
+        ? 'incompatible-restore'
+        : undefined;
+
+    await withRdsHarness({ terminalStatus }, async (faulty) => {
+      await createCluster('source', { Engine: 'aurora-mysql' }, faulty);
 
       await faulty.rds.send(
         new RestoreDBClusterToPointInTimeCommand({
@@ -257,9 +228,9 @@ describe('RestoreDBClusterToPointInTime', () => {
           UseLatestRestorableTime: true,
         }),
       );
-      const during = await describeFaulty('copy-broken');
+      const during = await describeCluster('copy-broken', faulty);
       await faulty.finish();
-      const broken = await describeFaulty('copy-broken');
+      const broken = await describeCluster('copy-broken', faulty);
       await faulty.rds.send(
         new DeleteDBClusterCommand({ DBClusterIdentifier: 'copy-broken', SkipFinalSnapshot: true }),
       );
@@ -267,11 +238,8 @@ describe('RestoreDBClusterToPointInTime', () => {
 
       expect(during?.Status).toBe('creating');
       expect(broken?.Status).toBe('incompatible-restore');
-      await expect(describeFaulty('copy-broken')).rejects.toBeInstanceOf(DBClusterNotFoundFault);
-    } finally {
-      await faulty.close();
-      removeStateDir(faulty);
-    }
+      await expect(describeCluster('copy-broken', faulty)).rejects.toBeInstanceOf(DBClusterNotFoundFault);
+    });
   });
 });
 
@@ -280,7 +248,7 @@ describe('ModifyDBCluster', () => {
     await createCluster(name);
     await addMember(name, `${name}-a`);
 
-    await rds.send(
+    await harness.rds.send(
       new ModifyDBClusterCommand({
         DBClusterIdentifier: name,
         NewDBClusterIdentifier: `${name}-new`,
@@ -289,7 +257,7 @@ describe('ModifyDBCluster', () => {
     );
     const renaming = await describeCluster(`${name}-new`);
     await harness.finish();
-    await rds.send(
+    await harness.rds.send(
       new ModifyDBClusterCommand({
         DBClusterIdentifier: `${name}-new`,
         MasterUserPassword: 'new-cluster-Pa55',
@@ -317,7 +285,7 @@ describe('ModifyDBCluster', () => {
     await createCluster(name);
 
     await expect(
-      rds.send(
+      harness.rds.send(
         new ModifyDBClusterCommand({
           DBClusterIdentifier: name,
           ServerlessV2ScalingConfiguration: { MinCapacity: 8, MaxCapacity: 4 },
@@ -333,15 +301,17 @@ describe('DeleteDBCluster', () => {
     await addMember(name, `${name}-a`);
 
     await expect(
-      rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: `${name}-a` })),
+      harness.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: `${name}-a` })),
     ).rejects.toBeInstanceOf(InvalidDBClusterStateFault);
-    await rds.send(new ModifyDBClusterCommand({ DBClusterIdentifier: name, DeletionProtection: false }));
+    await harness.rds.send(
+      new ModifyDBClusterCommand({ DBClusterIdentifier: name, DeletionProtection: false }),
+    );
     await expect(
-      rds.send(new DeleteDBClusterCommand({ DBClusterIdentifier: name, SkipFinalSnapshot: true })),
+      harness.rds.send(new DeleteDBClusterCommand({ DBClusterIdentifier: name, SkipFinalSnapshot: true })),
     ).rejects.toThrow('Cluster cannot be deleted, it still contains DB instances in non-deleting state.');
-    await rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: `${name}-a` }));
+    await harness.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: `${name}-a` }));
     const server = serverOf(await describeCluster(name));
-    await rds.send(
+    await harness.rds.send(
       new DeleteDBClusterCommand({ DBClusterIdentifier: name, FinalDBSnapshotIdentifier: `${name}-final` }),
     );
     const deleting = await describeCluster(name);
@@ -350,7 +320,9 @@ describe('DeleteDBCluster', () => {
     expect(deleting?.Status).toBe('deleting');
     await expect(describeCluster(name)).rejects.toBeInstanceOf(DBClusterNotFoundFault);
     expect(harness.engines.servers.has(server.id)).toBe(false);
-    const snapshots = await rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterIdentifier: name }));
+    const snapshots = await harness.rds.send(
+      new DescribeDBClusterSnapshotsCommand({ DBClusterIdentifier: name }),
+    );
     expect(snapshots.DBClusterSnapshots?.map((s) => [s.DBClusterSnapshotIdentifier, s.Status])).toEqual([
       [`${name}-final`, 'available'],
     ]);
@@ -362,12 +334,12 @@ describe('StopDBCluster and StartDBCluster', () => {
     await createCluster(name);
     await addMember(name, `${name}-a`);
 
-    await rds.send(new StopDBClusterCommand({ DBClusterIdentifier: name }));
+    await harness.rds.send(new StopDBClusterCommand({ DBClusterIdentifier: name }));
     const stopping = await describeInstance(`${name}-a`);
     await harness.finish();
     const stopped = await describeInstance(`${name}-a`);
     const running = serverOf(await describeCluster(name)).running;
-    await rds.send(new StartDBClusterCommand({ DBClusterIdentifier: name }));
+    await harness.rds.send(new StartDBClusterCommand({ DBClusterIdentifier: name }));
     await harness.finish();
 
     expect(stopping?.DBInstanceStatus).toBe('stopping');
@@ -380,9 +352,8 @@ describe('StopDBCluster and StartDBCluster', () => {
 
 describe('cluster snapshots', () => {
   it('restores a cluster from a cluster snapshot with the snapshot data', async () => {
-    await createCluster(`${name}-src`);
-    harness.engines.insert(serverOf(await describeCluster(`${name}-src`)).id, 'kept');
-    await rds.send(
+    await createSource('kept');
+    await harness.rds.send(
       new CreateDBClusterSnapshotCommand({
         DBClusterIdentifier: `${name}-src`,
         DBClusterSnapshotIdentifier: `${name}-snap`,
@@ -391,7 +362,7 @@ describe('cluster snapshots', () => {
     await harness.finish();
 
     await expect(
-      rds.send(
+      harness.rds.send(
         new RestoreDBClusterFromSnapshotCommand({
           DBClusterIdentifier: name,
           SnapshotIdentifier: `${name}-snap`,
@@ -399,7 +370,7 @@ describe('cluster snapshots', () => {
         }),
       ),
     ).rejects.toMatchObject({ name: 'InvalidParameterCombination' });
-    await rds.send(
+    await harness.rds.send(
       new RestoreDBClusterFromSnapshotCommand({
         DBClusterIdentifier: name,
         SnapshotIdentifier: `arn:aws:rds:eu-west-1:000000000000:cluster-snapshot:${name}-snap`,
@@ -413,7 +384,9 @@ describe('cluster snapshots', () => {
 
   it('fails with DBClusterSnapshotNotFoundFault for an unknown snapshot', async () => {
     await expect(
-      rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: `${name}-none` })),
+      harness.rds.send(
+        new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: `${name}-none` }),
+      ),
     ).rejects.toMatchObject({ name: 'DBClusterSnapshotNotFoundFault', $metadata: { httpStatusCode: 404 } });
   });
 });

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { RDSClient } from '@aws-sdk/client-rds';
 import type { EngineBackend, ManagedSecretStore } from '../../../local/endpoint/rds/dependencies';
 import { RdsService, type RdsServiceOptions } from '../../../local/endpoint/rds/rds-service';
@@ -17,7 +14,7 @@ import {
   SnapshotExistsError,
   SnapshotNotFoundError,
 } from '../../../local/engines/errors';
-import { clientConfig, startEndpoint } from './endpoint-fixture';
+import { clientConfig, removeDirectory, startEndpoint, temporaryDirectory } from './endpoint-fixture';
 
 /** One fake server: its admin password and its rows over time, so restores can be checked by content. */
 export interface FakeServer {
@@ -277,12 +274,16 @@ export interface RdsHarness {
   close(): Promise<void>;
 }
 
-export async function startRdsHarness(
-  options: Partial<RdsServiceOptions> & { engines?: FakeEngines; stateDir?: string; clock?: FakeClock } = {},
-): Promise<RdsHarness> {
+export type RdsHarnessOptions = Partial<RdsServiceOptions> & {
+  engines?: FakeEngines;
+  stateDir?: string;
+  clock?: FakeClock;
+};
+
+export async function startRdsHarness(options: RdsHarnessOptions = {}): Promise<RdsHarness> {
   const clock = options.clock ?? new FakeClock();
   const engines = options.engines ?? new FakeEngines(clock.now);
-  const stateDir = options.stateDir ?? mkdtempSync(path.join(tmpdir(), 'dbrefresh-rds-'));
+  const stateDir = options.stateDir ?? temporaryDirectory('dbrefresh-rds-');
   const service = new RdsService({
     delayScale: 1,
     now: clock.now,
@@ -313,7 +314,64 @@ export async function startRdsHarness(
   return harness;
 }
 
-/** Removes a harness's state directory (after closing every harness on it). */
-export function removeStateDir(harness: RdsHarness): void {
-  rmSync(harness.stateDir, { recursive: true, force: true });
+/** Closes a harness and removes its state directory (after closing every other harness on it). */
+async function discard(harness: RdsHarness): Promise<void> {
+  await harness.close();
+  removeDirectory(harness.stateDir);
+}
+
+/** Runs `use` with a harness of its own, discarded afterwards. */
+export async function withRdsHarness(
+  options: RdsHarnessOptions,
+  use: (harness: RdsHarness) => Promise<void>,
+): Promise<void> {
+  const harness = await startRdsHarness(options);
+  try {
+    await use(harness);
+  } finally {
+    await discard(harness);
+  }
+}
+
+/**
+ * A harness for the test file's tests: started before them (or before each test, with `each`) and
+ * discarded after. The returned harness reads through to the one currently started.
+ */
+export function useRdsHarness(options: RdsHarnessOptions = {}, per: 'file' | 'each' = 'file'): RdsHarness {
+  let started: RdsHarness | undefined;
+  const current = (): RdsHarness => {
+    if (!started) throw new Error('The RDS harness is only started in the tests');
+    return started;
+  };
+  const [before, after] = per === 'file' ? [beforeAll, afterAll] : [beforeEach, afterEach];
+  before(async () => {
+    started = await startRdsHarness(options);
+  });
+  after(async () => {
+    await discard(current());
+    started = undefined;
+  });
+  return {
+    get rds() {
+      return current().rds;
+    },
+    get service() {
+      return current().service;
+    },
+    get engines() {
+      return current().engines;
+    },
+    get clock() {
+      return current().clock;
+    },
+    get endpoint() {
+      return current().endpoint;
+    },
+    get stateDir() {
+      return current().stateDir;
+    },
+    finish: () => current().finish(),
+    reopen: (more) => current().reopen(more),
+    close: () => current().close(),
+  };
 }

@@ -12,7 +12,6 @@ import {
   InvalidDBInstanceStateFault,
   ListTagsForResourceCommand,
   ModifyDBInstanceCommand,
-  type RDSClient,
   RemoveTagsFromResourceCommand,
   RestoreDBInstanceFromDBSnapshotCommand,
   RestoreDBInstanceToPointInTimeCommand,
@@ -22,33 +21,22 @@ import {
 import { findInstance } from '../../../lambdas/shared/aws/rds';
 import { TerminalStateError } from '../../../lambdas/shared/errors';
 import { hasReachedStatus } from '../../../lambdas/shared/rds-status';
-import { FakeSecrets, type RdsHarness, removeStateDir, startRdsHarness } from './rds-harness';
+import { uniqueName } from './endpoint-fixture';
+import { FakeSecrets, useRdsHarness } from './rds-harness';
 
 const PASSWORD = 'first-Pa55word';
 
-let harness: RdsHarness;
-let rds: RDSClient;
 const secrets = new FakeSecrets();
-let counter = 0;
+const harness = useRdsHarness({ secrets });
 let name: string;
 
-beforeAll(async () => {
-  harness = await startRdsHarness({ secrets });
-  rds = harness.rds;
-});
-
-afterAll(async () => {
-  await harness.close();
-  removeStateDir(harness);
-});
-
 beforeEach(() => {
-  counter += 1;
-  name = `db-${counter}`;
+  name = uniqueName('db');
 });
 
-async function createInstance(id: string, extra: Record<string, unknown> = {}) {
-  const out = await rds.send(
+/** Sends CreateDBInstance (a MySQL instance with a database and a tag, unless `extra` says otherwise). */
+function sendCreateInstance(id: string, extra: Record<string, unknown> = {}) {
+  return harness.rds.send(
     new CreateDBInstanceCommand({
       DBInstanceIdentifier: id,
       Engine: 'mysql',
@@ -60,12 +48,36 @@ async function createInstance(id: string, extra: Record<string, unknown> = {}) {
       ...extra,
     }),
   );
+}
+
+/** Creates an instance and lets its creation finish. */
+async function createInstance(id: string, extra: Record<string, unknown> = {}) {
+  const out = await sendCreateInstance(id, extra);
   await harness.finish();
   return out.DBInstance;
 }
 
+/** Creates the instance `<name>-src` with `rows` in its server; returns the server's id. */
+async function createSource(...rows: string[]): Promise<string> {
+  const source = await createInstance(`${name}-src`);
+  const serverId = serverOf(source?.DbiResourceId).id;
+  harness.engines.insert(serverId, ...rows);
+  return serverId;
+}
+
+/** Restores `sourceId` to its latest restorable time as the instance `name`. */
+function restoreToLatest(sourceId: string) {
+  return harness.rds.send(
+    new RestoreDBInstanceToPointInTimeCommand({
+      SourceDBInstanceIdentifier: sourceId,
+      TargetDBInstanceIdentifier: name,
+      UseLatestRestorableTime: true,
+    }),
+  );
+}
+
 async function describe1(id: string) {
-  const out = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
+  const out = await harness.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
   return out.DBInstances?.[0];
 }
 
@@ -112,15 +124,7 @@ describe('CreateDBInstance', () => {
 
   it('shows creating, without an endpoint, while the engine works', async () => {
     const release = harness.engines.hold();
-    await rds.send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: name,
-        Engine: 'postgres',
-        DBInstanceClass: 'db.t3.micro',
-        MasterUsername: 'admin',
-        MasterUserPassword: PASSWORD,
-      }),
-    );
+    await sendCreateInstance(name, { Engine: 'postgres' });
 
     const during = await describe1(name);
     release();
@@ -184,18 +188,18 @@ describe('DescribeDBInstances', () => {
       message: `DBInstance ${name} not found.`,
       $metadata: { httpStatusCode: 404 },
     });
-    await expect(findInstance(rds, name)).resolves.toBeUndefined();
+    await expect(findInstance(harness.rds, name)).resolves.toBeUndefined();
   });
 
   it('accepts an ARN and filters', async () => {
     await createInstance(name);
 
-    const byArn = await rds.send(
+    const byArn = await harness.rds.send(
       new DescribeDBInstancesCommand({
         DBInstanceIdentifier: `arn:aws:rds:eu-west-1:111122223333:db:${name}`,
       }),
     );
-    const filtered = await rds.send(
+    const filtered = await harness.rds.send(
       new DescribeDBInstancesCommand({ Filters: [{ Name: 'db-instance-id', Values: [name, 'other'] }] }),
     );
 
@@ -206,15 +210,13 @@ describe('DescribeDBInstances', () => {
 
 describe('RestoreDBInstanceToPointInTime', () => {
   it('restores the data as of RestoreTime into a new server with the source master user', async () => {
-    const source = await createInstance(`${name}-src`);
-    const sourceServer = serverOf(source?.DbiResourceId);
-    harness.engines.insert(sourceServer.id, 'before');
+    const sourceId = await createSource('before');
     harness.clock.advance(1000);
     const restoreTime = harness.clock.now();
     harness.clock.advance(1000);
-    harness.engines.insert(sourceServer.id, 'after');
+    harness.engines.insert(sourceId, 'after');
 
-    const out = await rds.send(
+    const out = await harness.rds.send(
       new RestoreDBInstanceToPointInTimeCommand({
         SourceDBInstanceIdentifier: `${name}-src`,
         TargetDBInstanceIdentifier: name,
@@ -233,16 +235,9 @@ describe('RestoreDBInstanceToPointInTime', () => {
   });
 
   it('restores to the latest restorable time with UseLatestRestorableTime', async () => {
-    const source = await createInstance(`${name}-src`);
-    harness.engines.insert(serverOf(source?.DbiResourceId).id, 'row');
+    await createSource('row');
 
-    await rds.send(
-      new RestoreDBInstanceToPointInTimeCommand({
-        SourceDBInstanceIdentifier: `${name}-src`,
-        TargetDBInstanceIdentifier: name,
-        UseLatestRestorableTime: true,
-      }),
-    );
+    await restoreToLatest(`${name}-src`);
     await harness.finish();
 
     expect(harness.engines.rows(serverOf((await describe1(name))?.DbiResourceId).id)).toEqual(['row']);
@@ -252,7 +247,7 @@ describe('RestoreDBInstanceToPointInTime', () => {
     await createInstance(`${name}-src`);
 
     await expect(
-      rds.send(
+      harness.rds.send(
         new RestoreDBInstanceToPointInTimeCommand({
           SourceDBInstanceIdentifier: `${name}-src`,
           TargetDBInstanceIdentifier: name,
@@ -266,28 +261,14 @@ describe('RestoreDBInstanceToPointInTime', () => {
   });
 
   it('fails with DBInstanceNotFoundFault for an unknown source', async () => {
-    await expect(
-      rds.send(
-        new RestoreDBInstanceToPointInTimeCommand({
-          SourceDBInstanceIdentifier: `${name}-none`,
-          TargetDBInstanceIdentifier: name,
-          UseLatestRestorableTime: true,
-        }),
-      ),
-    ).rejects.toBeInstanceOf(DBInstanceNotFoundFault);
+    await expect(restoreToLatest(`${name}-none`)).rejects.toBeInstanceOf(DBInstanceNotFoundFault);
   });
 
   it('ends in incompatible-restore, with the engine error in StatusInfos, when the engine fails', async () => {
     await createInstance(`${name}-src`);
     harness.engines.failNext('restoreToTime');
 
-    await rds.send(
-      new RestoreDBInstanceToPointInTimeCommand({
-        SourceDBInstanceIdentifier: `${name}-src`,
-        TargetDBInstanceIdentifier: name,
-        UseLatestRestorableTime: true,
-      }),
-    );
+    await restoreToLatest(`${name}-src`);
     await harness.finish();
     const failed = await describe1(name);
 
@@ -302,7 +283,7 @@ describe('ModifyDBInstance', () => {
     await createInstance(name);
     const before = await describe1(name);
 
-    const out = await rds.send(
+    const out = await harness.rds.send(
       new ModifyDBInstanceCommand({
         DBInstanceIdentifier: name,
         NewDBInstanceIdentifier: `${name}-new`,
@@ -330,7 +311,7 @@ describe('ModifyDBInstance', () => {
     await createInstance(`${name}-taken`);
 
     await expect(
-      rds.send(
+      harness.rds.send(
         new ModifyDBInstanceCommand({ DBInstanceIdentifier: name, NewDBInstanceIdentifier: `${name}-taken` }),
       ),
     ).rejects.toBeInstanceOf(DBInstanceAlreadyExistsFault);
@@ -338,17 +319,9 @@ describe('ModifyDBInstance', () => {
 
   it('refuses to modify an instance that is not available', async () => {
     const release = harness.engines.hold();
-    await rds.send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: name,
-        Engine: 'mariadb',
-        DBInstanceClass: 'db.t3.micro',
-        MasterUsername: 'admin',
-        MasterUserPassword: PASSWORD,
-      }),
-    );
+    await sendCreateInstance(name, { Engine: 'mariadb' });
 
-    const attempt = rds.send(
+    const attempt = harness.rds.send(
       new ModifyDBInstanceCommand({ DBInstanceIdentifier: name, NewDBInstanceIdentifier: `${name}-x` }),
     );
     await expect(attempt).rejects.toBeInstanceOf(InvalidDBInstanceStateFault);
@@ -361,7 +334,7 @@ describe('ModifyDBInstance', () => {
     const instance = await createInstance(name);
     const release = harness.engines.hold();
 
-    await rds.send(
+    await harness.rds.send(
       new ModifyDBInstanceCommand({ DBInstanceIdentifier: name, MasterUserPassword: 'second-Pa55word' }),
     );
     const during = await describe1(name);
@@ -380,7 +353,7 @@ describe('ModifyDBInstance', () => {
   it('hands the password to RDS (Secrets Manager) with ManageMasterUserPassword', async () => {
     const instance = await createInstance(name);
 
-    await rds.send(
+    await harness.rds.send(
       new ModifyDBInstanceCommand({
         DBInstanceIdentifier: name,
         ManageMasterUserPassword: true,
@@ -397,8 +370,10 @@ describe('ModifyDBInstance', () => {
   it('changes deletion protection and monitoring, and rejects monitoring without a role', async () => {
     await createInstance(name);
 
-    await rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: name, DeletionProtection: true }));
-    await rds.send(
+    await harness.rds.send(
+      new ModifyDBInstanceCommand({ DBInstanceIdentifier: name, DeletionProtection: true }),
+    );
+    await harness.rds.send(
       new ModifyDBInstanceCommand({
         DBInstanceIdentifier: name,
         MonitoringInterval: 60,
@@ -409,7 +384,7 @@ describe('ModifyDBInstance', () => {
 
     expect(await describe1(name)).toMatchObject({ DeletionProtection: true, MonitoringInterval: 60 });
     await expect(
-      rds.send(
+      harness.rds.send(
         new ModifyDBInstanceCommand({
           DBInstanceIdentifier: name,
           MonitoringInterval: 5,
@@ -423,7 +398,7 @@ describe('ModifyDBInstance', () => {
     await createInstance(name);
 
     await expect(
-      rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: name, ApplyImmediately: true })),
+      harness.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: name, ApplyImmediately: true })),
     ).rejects.toMatchObject({
       name: 'InvalidParameterCombination',
       message: 'No modifications were requested',
@@ -436,16 +411,18 @@ describe('DeleteDBInstance', () => {
     const instance = await createInstance(name, { DeletionProtection: true });
 
     await expect(
-      rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: name, SkipFinalSnapshot: true })),
+      harness.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: name, SkipFinalSnapshot: true })),
     ).rejects.toMatchObject({
       name: 'InvalidParameterCombination',
       message: expect.stringContaining('protected'),
     });
-    await rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: name, DeletionProtection: false }));
-    const out = await rds.send(
+    await harness.rds.send(
+      new ModifyDBInstanceCommand({ DBInstanceIdentifier: name, DeletionProtection: false }),
+    );
+    const out = await harness.rds.send(
       new DeleteDBInstanceCommand({ DBInstanceIdentifier: name, SkipFinalSnapshot: true }),
     );
-    const again = rds.send(
+    const again = harness.rds.send(
       new DeleteDBInstanceCommand({ DBInstanceIdentifier: name, SkipFinalSnapshot: true }),
     );
 
@@ -459,16 +436,16 @@ describe('DeleteDBInstance', () => {
   it('requires SkipFinalSnapshot or a final snapshot, and takes the final snapshot first', async () => {
     await createInstance(name);
 
-    await expect(rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: name }))).rejects.toMatchObject(
-      {
-        name: 'InvalidParameterCombination',
-      },
-    );
-    await rds.send(
+    await expect(
+      harness.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: name })),
+    ).rejects.toMatchObject({
+      name: 'InvalidParameterCombination',
+    });
+    await harness.rds.send(
       new DeleteDBInstanceCommand({ DBInstanceIdentifier: name, FinalDBSnapshotIdentifier: `${name}-final` }),
     );
     await harness.finish();
-    const snapshots = await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: name }));
+    const snapshots = await harness.rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: name }));
 
     expect(snapshots.DBSnapshots).toEqual([
       expect.objectContaining({
@@ -483,9 +460,8 @@ describe('DeleteDBInstance', () => {
 
 describe('snapshots', () => {
   it('restores an instance from a manual snapshot with the snapshot data', async () => {
-    const source = await createInstance(`${name}-src`);
-    harness.engines.insert(serverOf(source?.DbiResourceId).id, 'snapshotted');
-    await rds.send(
+    await createSource('snapshotted');
+    await harness.rds.send(
       new CreateDBSnapshotCommand({
         DBInstanceIdentifier: `${name}-src`,
         DBSnapshotIdentifier: `${name}-snap`,
@@ -493,7 +469,7 @@ describe('snapshots', () => {
     );
     await harness.finish();
 
-    await rds.send(
+    await harness.rds.send(
       new RestoreDBInstanceFromDBSnapshotCommand({
         DBInstanceIdentifier: name,
         DBSnapshotIdentifier: `arn:aws:rds:eu-west-1:000000000000:snapshot:${name}-snap`,
@@ -508,14 +484,14 @@ describe('snapshots', () => {
 
   it('fails with DBSnapshotNotFoundFault for an unknown snapshot', async () => {
     await expect(
-      rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: `${name}-none` })),
+      harness.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: `${name}-none` })),
     ).rejects.toMatchObject({ name: 'DBSnapshotNotFoundFault', $metadata: { httpStatusCode: 404 } });
   });
 
   it('describes the automated backups restore window by DbiResourceId', async () => {
     const instance = await createInstance(name);
 
-    const out = await rds.send(
+    const out = await harness.rds.send(
       new DescribeDBInstanceAutomatedBackupsCommand({ DbiResourceId: instance?.DbiResourceId }),
     );
 
@@ -530,12 +506,12 @@ describe('StopDBInstance and StartDBInstance', () => {
   it('stops and starts the engine server', async () => {
     const instance = await createInstance(name);
 
-    const stopping = await rds.send(new StopDBInstanceCommand({ DBInstanceIdentifier: name }));
+    const stopping = await harness.rds.send(new StopDBInstanceCommand({ DBInstanceIdentifier: name }));
     await harness.finish();
     const stopped = await describe1(name);
     const server = serverOf(instance?.DbiResourceId);
     const wasRunning = server.running;
-    await rds.send(new StartDBInstanceCommand({ DBInstanceIdentifier: name }));
+    await harness.rds.send(new StartDBInstanceCommand({ DBInstanceIdentifier: name }));
     await harness.finish();
 
     expect(stopping.DBInstance?.DBInstanceStatus).toBe('stopping');
@@ -548,18 +524,17 @@ describe('StopDBInstance and StartDBInstance', () => {
   it('rejects starting an instance that is not stopped', async () => {
     await createInstance(name);
 
-    await expect(rds.send(new StartDBInstanceCommand({ DBInstanceIdentifier: name }))).rejects.toThrow(
-      `Instance ${name} is not stopped, cannot be started.`,
-    );
+    await expect(
+      harness.rds.send(new StartDBInstanceCommand({ DBInstanceIdentifier: name })),
+    ).rejects.toThrow(`Instance ${name} is not stopped, cannot be started.`);
   });
 });
 
 describe('CreateDBInstanceReadReplica', () => {
   it('clones the source into a replica that both sides name', async () => {
-    const source = await createInstance(`${name}-src`);
-    harness.engines.insert(serverOf(source?.DbiResourceId).id, 'replicated');
+    await createSource('replicated');
 
-    await rds.send(
+    await harness.rds.send(
       new CreateDBInstanceReadReplicaCommand({
         SourceDBInstanceIdentifier: `${name}-src`,
         DBInstanceIdentifier: name,
@@ -583,7 +558,7 @@ describe('tags', () => {
     const instance = await createInstance(name);
     const arn = instance?.DBInstanceArn ?? '';
 
-    await rds.send(
+    await harness.rds.send(
       new AddTagsToResourceCommand({
         ResourceName: arn,
         Tags: [
@@ -592,18 +567,20 @@ describe('tags', () => {
         ],
       }),
     );
-    await rds.send(new RemoveTagsFromResourceCommand({ ResourceName: arn, TagKeys: ['a'] }));
-    const out = await rds.send(new ListTagsForResourceCommand({ ResourceName: arn }));
+    await harness.rds.send(new RemoveTagsFromResourceCommand({ ResourceName: arn, TagKeys: ['a'] }));
+    const out = await harness.rds.send(new ListTagsForResourceCommand({ ResourceName: arn }));
 
     expect(out.TagList).toEqual([{ Key: 'team', Value: 'ops' }]);
   });
 
   it('rejects a name that is not an RDS ARN, and an unknown instance', async () => {
-    await expect(rds.send(new ListTagsForResourceCommand({ ResourceName: name }))).rejects.toMatchObject({
+    await expect(
+      harness.rds.send(new ListTagsForResourceCommand({ ResourceName: name })),
+    ).rejects.toMatchObject({
       name: 'InvalidParameterValue',
     });
     await expect(
-      rds.send(
+      harness.rds.send(
         new ListTagsForResourceCommand({ ResourceName: `arn:aws:rds:eu-west-1:000000000000:db:${name}` }),
       ),
     ).rejects.toBeInstanceOf(DBInstanceNotFoundFault);

@@ -9,20 +9,11 @@ import {
   RestoreDBInstanceToPointInTimeCommand,
 } from '@aws-sdk/client-rds';
 import { RdsStateSchema } from '../../../local/endpoint/rds/state';
-import { type RdsHarness, removeStateDir, startRdsHarness } from './rds-harness';
+import { type RdsHarness, useRdsHarness } from './rds-harness';
 
 const PASSWORD = 'state-Pa55word';
 
-let harness: RdsHarness;
-
-beforeEach(async () => {
-  harness = await startRdsHarness();
-});
-
-afterEach(async () => {
-  await harness.close();
-  removeStateDir(harness);
-});
+const harness = useRdsHarness({}, 'each');
 
 async function createInstance(rds: RdsHarness['rds'], id: string) {
   await rds.send(

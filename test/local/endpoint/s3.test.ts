@@ -1,6 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import {
@@ -12,7 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { LocalEndpoint } from '../../../local/endpoint/server';
 import { decodeAwsChunked, LocalS3 } from '../../../local/endpoint/services/s3';
-import { clientConfig, startEndpoint } from './endpoint-fixture';
+import { clientConfig, removeDirectory, startEndpoint, temporaryDirectory } from './endpoint-fixture';
 
 describe('local S3', () => {
   let stateDir: string;
@@ -20,7 +19,7 @@ describe('local S3', () => {
   let s3: S3Client;
 
   beforeEach(async () => {
-    stateDir = mkdtempSync(path.join(tmpdir(), 's3-'));
+    stateDir = temporaryDirectory('s3-');
     const local = new LocalS3(stateDir);
     await local.createBucket('scripts');
     endpoint = await startEndpoint({ services: [local] });
@@ -30,7 +29,7 @@ describe('local S3', () => {
   afterEach(async () => {
     s3.destroy();
     await endpoint.close();
-    rmSync(stateDir, { recursive: true, force: true });
+    removeDirectory(stateDir);
   });
 
   it('stores a put object as a file of the bucket folder and gets it back', async () => {

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   CreateSecretCommand,
@@ -13,6 +12,7 @@ import {
   SecretsManagerClient,
   TagResourceCommand,
   UpdateSecretVersionStageCommand,
+  type UpdateSecretVersionStageCommandInput,
 } from '@aws-sdk/client-secrets-manager';
 import type { LocalEndpoint } from '../../../local/endpoint/server';
 import {
@@ -20,7 +20,13 @@ import {
   SecretStore,
   secretsManagerService,
 } from '../../../local/endpoint/services/secrets-manager';
-import { clientConfig, startEndpoint } from './endpoint-fixture';
+import {
+  clientConfig,
+  removeDirectory,
+  startEndpoint,
+  temporaryDirectory,
+  uniqueName,
+} from './endpoint-fixture';
 
 const TOKEN_1 = 'dbrefresh-ab12cd34-admin-password';
 const TOKEN_2 = 'dbrefresh-ab12cd34-secret-rotation';
@@ -29,7 +35,6 @@ const TOKEN_3 = 'dbrefresh-ef56ab78-admin-password';
 let store: SecretStore;
 let endpoint: LocalEndpoint;
 let sm: SecretsManagerClient;
-let counter = 0;
 let name: string;
 
 beforeAll(async () => {
@@ -44,19 +49,37 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  counter += 1;
-  name = `app/db-${counter}`;
+  name = uniqueName('app/db');
 });
 
 async function stages(secretId: string): Promise<Record<string, string[]> | undefined> {
   return (await sm.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages;
 }
 
+/** Creates the secret `name` with the value `v1`, as version `token` (or one the SDK picks). */
+function createSecret(token?: string) {
+  return sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: token }));
+}
+
+/** Puts the value `v2` into the secret `name` as version TOKEN_2 with `stages` (by default AWSCURRENT). */
+function putSecondVersion(stages?: string[]) {
+  return sm.send(
+    new PutSecretValueCommand({
+      SecretId: name,
+      SecretString: 'v2',
+      ClientRequestToken: TOKEN_2,
+      VersionStages: stages,
+    }),
+  );
+}
+
+function updateStage(change: Omit<UpdateSecretVersionStageCommandInput, 'SecretId'>) {
+  return sm.send(new UpdateSecretVersionStageCommand({ SecretId: name, ...change }));
+}
+
 describe('secrets manager: create, describe, get', () => {
   it('creates a secret whose first version is AWSCURRENT, found by name and by ARN', async () => {
-    const created = await sm.send(
-      new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: TOKEN_1 }),
-    );
+    const created = await createSecret(TOKEN_1);
 
     expect(created.ARN).toMatch(
       new RegExp(`^arn:aws:secretsmanager:eu-west-1:000000000000:secret:${name}-[A-Za-z0-9]{6}$`),
@@ -69,19 +92,15 @@ describe('secrets manager: create, describe, get', () => {
   });
 
   it('repeats a CreateSecret with the same token and value without error', async () => {
-    const first = await sm.send(
-      new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: TOKEN_1 }),
-    );
+    const first = await createSecret(TOKEN_1);
 
-    const again = await sm.send(
-      new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: TOKEN_1 }),
-    );
+    const again = await createSecret(TOKEN_1);
 
     expect(again.ARN).toBe(first.ARN);
   });
 
   it('rejects a second secret with the same name (ResourceExistsException)', async () => {
-    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1' }));
+    await createSecret();
 
     await expect(sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v2' }))).rejects.toMatchObject({
       name: 'ResourceExistsException',
@@ -106,10 +125,8 @@ describe('secrets manager: create, describe, get', () => {
   });
 
   it('reads a version by id, and fails when the id and the label do not match', async () => {
-    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: TOKEN_1 }));
-    await sm.send(
-      new PutSecretValueCommand({ SecretId: name, SecretString: 'v2', ClientRequestToken: TOKEN_2 }),
-    );
+    await createSecret(TOKEN_1);
+    await putSecondVersion();
 
     const old = await sm.send(new GetSecretValueCommand({ SecretId: name, VersionId: TOKEN_1 }));
 
@@ -130,11 +147,9 @@ describe('secrets manager: create, describe, get', () => {
 
 describe('secrets manager: PutSecretValue', () => {
   it('makes a new version AWSCURRENT by default and leaves AWSPREVIOUS on the old one', async () => {
-    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: TOKEN_1 }));
+    await createSecret(TOKEN_1);
 
-    const put = await sm.send(
-      new PutSecretValueCommand({ SecretId: name, SecretString: 'v2', ClientRequestToken: TOKEN_2 }),
-    );
+    const put = await putSecondVersion();
 
     expect(put.VersionStages).toEqual(['AWSCURRENT']);
     await expect(stages(name)).resolves.toEqual({ [TOKEN_1]: ['AWSPREVIOUS'], [TOKEN_2]: ['AWSCURRENT'] });
@@ -144,38 +159,25 @@ describe('secrets manager: PutSecretValue', () => {
   });
 
   it('stores an AWSPENDING version without touching AWSCURRENT', async () => {
-    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: TOKEN_1 }));
+    await createSecret(TOKEN_1);
 
-    await sm.send(
-      new PutSecretValueCommand({
-        SecretId: name,
-        SecretString: 'v2',
-        ClientRequestToken: TOKEN_2,
-        VersionStages: ['AWSPENDING'],
-      }),
-    );
+    await putSecondVersion(['AWSPENDING']);
 
     await expect(stages(name)).resolves.toEqual({ [TOKEN_1]: ['AWSCURRENT'], [TOKEN_2]: ['AWSPENDING'] });
   });
 
   it('repeats a put with the same token and value without creating a version', async () => {
-    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: TOKEN_1 }));
-    const input = {
-      SecretId: name,
-      SecretString: 'v2',
-      ClientRequestToken: TOKEN_2,
-      VersionStages: ['AWSPENDING'],
-    };
-    await sm.send(new PutSecretValueCommand(input));
+    await createSecret(TOKEN_1);
+    await putSecondVersion(['AWSPENDING']);
 
-    const again = await sm.send(new PutSecretValueCommand(input));
+    const again = await putSecondVersion(['AWSPENDING']);
 
     expect(again).toMatchObject({ VersionId: TOKEN_2, VersionStages: ['AWSPENDING'] });
     await expect(stages(name)).resolves.toEqual({ [TOKEN_1]: ['AWSCURRENT'], [TOKEN_2]: ['AWSPENDING'] });
   });
 
   it('rejects the same token with another value (ResourceExistsException)', async () => {
-    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: TOKEN_1 }));
+    await createSecret(TOKEN_1);
 
     await expect(
       sm.send(
@@ -188,7 +190,7 @@ describe('secrets manager: PutSecretValue', () => {
   });
 
   it('rejects a token shorter than 32 characters (InvalidParameterException)', async () => {
-    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1' }));
+    await createSecret();
 
     await expect(
       sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'v2', ClientRequestToken: 'short' })),
@@ -198,59 +200,26 @@ describe('secrets manager: PutSecretValue', () => {
 
 describe('secrets manager: UpdateSecretVersionStage', () => {
   beforeEach(async () => {
-    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: TOKEN_1 }));
-    await sm.send(
-      new PutSecretValueCommand({
-        SecretId: name,
-        SecretString: 'v2',
-        ClientRequestToken: TOKEN_2,
-        VersionStages: ['AWSPENDING'],
-      }),
-    );
+    await createSecret(TOKEN_1);
+    await putSecondVersion(['AWSPENDING']);
   });
 
   it('moves AWSCURRENT (the old version gets AWSPREVIOUS) and then removes AWSPENDING', async () => {
-    await sm.send(
-      new UpdateSecretVersionStageCommand({
-        SecretId: name,
-        VersionStage: 'AWSCURRENT',
-        MoveToVersionId: TOKEN_2,
-        RemoveFromVersionId: TOKEN_1,
-      }),
-    );
+    await updateStage({ VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN_2, RemoveFromVersionId: TOKEN_1 });
     await expect(stages(name)).resolves.toEqual({
       [TOKEN_1]: ['AWSPREVIOUS'],
       [TOKEN_2]: ['AWSPENDING', 'AWSCURRENT'],
     });
 
-    await sm.send(
-      new UpdateSecretVersionStageCommand({
-        SecretId: name,
-        VersionStage: 'AWSPENDING',
-        RemoveFromVersionId: TOKEN_2,
-      }),
-    );
+    await updateStage({ VersionStage: 'AWSPENDING', RemoveFromVersionId: TOKEN_2 });
 
     await expect(stages(name)).resolves.toEqual({ [TOKEN_1]: ['AWSPREVIOUS'], [TOKEN_2]: ['AWSCURRENT'] });
   });
 
   it('moves AWSCURRENT back (a rollback), swapping AWSPREVIOUS', async () => {
-    const move = { SecretId: name, VersionStage: 'AWSCURRENT' };
-    await sm.send(
-      new UpdateSecretVersionStageCommand({
-        ...move,
-        MoveToVersionId: TOKEN_2,
-        RemoveFromVersionId: TOKEN_1,
-      }),
-    );
+    await updateStage({ VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN_2, RemoveFromVersionId: TOKEN_1 });
 
-    await sm.send(
-      new UpdateSecretVersionStageCommand({
-        ...move,
-        MoveToVersionId: TOKEN_1,
-        RemoveFromVersionId: TOKEN_2,
-      }),
-    );
+    await updateStage({ VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN_1, RemoveFromVersionId: TOKEN_2 });
 
     await expect(stages(name)).resolves.toEqual({
       [TOKEN_1]: ['AWSCURRENT'],
@@ -258,53 +227,29 @@ describe('secrets manager: UpdateSecretVersionStage', () => {
     });
   });
 
-  it('rejects moving a label without naming the version that has it', async () => {
-    await expect(
-      sm.send(
-        new UpdateSecretVersionStageCommand({
-          SecretId: name,
-          VersionStage: 'AWSCURRENT',
-          MoveToVersionId: TOKEN_2,
-        }),
-      ),
-    ).rejects.toMatchObject({ name: 'InvalidParameterException', message: expect.stringContaining(TOKEN_1) });
-  });
-
-  it('rejects removing a label from a version that does not have it', async () => {
-    await expect(
-      sm.send(
-        new UpdateSecretVersionStageCommand({
-          SecretId: name,
-          VersionStage: 'AWSPENDING',
-          RemoveFromVersionId: TOKEN_1,
-        }),
-      ),
-    ).rejects.toMatchObject({ name: 'InvalidParameterException' });
-  });
-
-  it('rejects removing AWSCURRENT without moving it', async () => {
-    await expect(
-      sm.send(
-        new UpdateSecretVersionStageCommand({
-          SecretId: name,
-          VersionStage: 'AWSCURRENT',
-          RemoveFromVersionId: TOKEN_1,
-        }),
-      ),
-    ).rejects.toMatchObject({ name: 'InvalidParameterException' });
-  });
-
-  it('rejects an unknown version (ResourceNotFoundException)', async () => {
-    await expect(
-      sm.send(
-        new UpdateSecretVersionStageCommand({
-          SecretId: name,
-          VersionStage: 'AWSCURRENT',
-          MoveToVersionId: TOKEN_3,
-          RemoveFromVersionId: TOKEN_1,
-        }),
-      ),
-    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  it.each([
+    {
+      what: 'moving a label without naming the version that has it',
+      change: { VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN_2 },
+      error: { name: 'InvalidParameterException', message: expect.stringContaining(TOKEN_1) },
+    },
+    {
+      what: 'removing a label from a version that does not have it',
+      change: { VersionStage: 'AWSPENDING', RemoveFromVersionId: TOKEN_1 },
+      error: { name: 'InvalidParameterException' },
+    },
+    {
+      what: 'removing AWSCURRENT without moving it',
+      change: { VersionStage: 'AWSCURRENT', RemoveFromVersionId: TOKEN_1 },
+      error: { name: 'InvalidParameterException' },
+    },
+    {
+      what: 'an unknown version (ResourceNotFoundException)',
+      change: { VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN_3, RemoveFromVersionId: TOKEN_1 },
+      error: { name: 'ResourceNotFoundException' },
+    },
+  ])('rejects $what', async ({ change, error }) => {
+    await expect(updateStage(change)).rejects.toMatchObject(error);
   });
 });
 
@@ -361,7 +306,7 @@ describe('secrets manager: GetRandomPassword', () => {
 
 describe('secrets manager: RotateSecret', () => {
   it('fails when no rotation is configured (InvalidRequestException)', async () => {
-    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1' }));
+    await createSecret();
 
     await expect(sm.send(new RotateSecretCommand({ SecretId: name }))).rejects.toMatchObject({
       name: 'InvalidRequestException',
@@ -399,7 +344,7 @@ describe('secrets manager: RotateSecret', () => {
   });
 
   it('repeats a finished rotation with the same token without rotating again', async () => {
-    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1' }));
+    await createSecret();
     const rotator = jest.fn(async () => 'v2');
     store.setRotator(name, rotator);
     await sm.send(new RotateSecretCommand({ SecretId: name, ClientRequestToken: TOKEN_2 }));
@@ -446,7 +391,7 @@ describe('secrets manager: RotateSecret', () => {
   });
 
   it('rejects a rotation while another version is AWSPENDING', async () => {
-    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1' }));
+    await createSecret();
     store.setRotator(name, async () => 'v3');
     await sm.send(
       new PutSecretValueCommand({
@@ -466,7 +411,7 @@ describe('secrets manager: RotateSecret', () => {
   });
 
   it('fails with the rotator error and leaves the secret unchanged', async () => {
-    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: TOKEN_1 }));
+    await createSecret(TOKEN_1);
     store.setRotator(name, async () => {
       throw new Error('database unreachable');
     });
@@ -510,7 +455,7 @@ describe('secrets manager: tags, listing and deletion', () => {
   });
 
   it('schedules a deletion (DeletedDate set, reads refused) and forces one', async () => {
-    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1' }));
+    await createSecret();
 
     const scheduled = await sm.send(new DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: 7 }));
 
@@ -528,7 +473,7 @@ describe('secrets manager: tags, listing and deletion', () => {
   });
 
   it('rejects ForceDeleteWithoutRecovery with RecoveryWindowInDays', async () => {
-    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1' }));
+    await createSecret();
 
     await expect(
       sm.send(
@@ -546,11 +491,11 @@ describe('SecretStore', () => {
   let stateDir: string;
 
   beforeEach(() => {
-    stateDir = mkdtempSync(path.join(tmpdir(), 'secrets-'));
+    stateDir = temporaryDirectory('secrets-');
   });
 
   afterEach(() => {
-    rmSync(stateDir, { recursive: true, force: true });
+    removeDirectory(stateDir);
   });
 
   it('persists secrets in the state directory', () => {

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -11,7 +10,7 @@ import type { LocalRequest, LocalService } from '../../../local/endpoint/service
 import { LocalS3 } from '../../../local/endpoint/services/s3';
 import { SecretStore, secretsManagerService } from '../../../local/endpoint/services/secrets-manager';
 import { LocalSns } from '../../../local/endpoint/services/sns';
-import { clientConfig, startEndpoint } from './endpoint-fixture';
+import { clientConfig, removeDirectory, startEndpoint, temporaryDirectory } from './endpoint-fixture';
 
 describe('startLocalEndpoint', () => {
   let endpoint: LocalEndpoint;
@@ -135,7 +134,7 @@ describe('fault injection', () => {
   let s3: S3Client;
 
   beforeEach(async () => {
-    stateDir = mkdtempSync(path.join(tmpdir(), 'faults-'));
+    stateDir = temporaryDirectory('faults-');
     faults = Faults.inMemory();
     const buckets = new LocalS3(stateDir);
     await buckets.createBucket('scripts');
@@ -151,7 +150,7 @@ describe('fault injection', () => {
   afterEach(async () => {
     for (const client of [sm, sns, s3]) client.destroy();
     await endpoint.close();
-    rmSync(stateDir, { recursive: true, force: true });
+    removeDirectory(stateDir);
   });
 
   it('throttles every call of a JSON service at fraction 1 with ThrottlingException', async () => {
@@ -239,11 +238,11 @@ describe('Faults.fromFile', () => {
   let stateDir: string;
 
   beforeEach(() => {
-    stateDir = mkdtempSync(path.join(tmpdir(), 'fault-file-'));
+    stateDir = temporaryDirectory('fault-file-');
   });
 
   afterEach(() => {
-    rmSync(stateDir, { recursive: true, force: true });
+    removeDirectory(stateDir);
   });
 
   it('reads the file on every request, so faults can change while the endpoint runs', async () => {

@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { CreateTopicCommand, ListTopicsCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { LocalEndpoint } from '../../../local/endpoint/server';
 import { LocalSns, readOutbox } from '../../../local/endpoint/services/sns';
-import { clientConfig, startEndpoint } from './endpoint-fixture';
+import { clientConfig, removeDirectory, startEndpoint, temporaryDirectory } from './endpoint-fixture';
 
 describe('local SNS', () => {
   let stateDir: string;
@@ -13,7 +10,7 @@ describe('local SNS', () => {
   let sns: SNSClient;
 
   beforeEach(async () => {
-    stateDir = mkdtempSync(path.join(tmpdir(), 'sns-'));
+    stateDir = temporaryDirectory('sns-');
     local = new LocalSns({ stateDir });
     endpoint = await startEndpoint({ services: [local] });
     sns = new SNSClient(clientConfig(endpoint));
@@ -22,7 +19,7 @@ describe('local SNS', () => {
   afterEach(async () => {
     sns.destroy();
     await endpoint.close();
-    rmSync(stateDir, { recursive: true, force: true });
+    removeDirectory(stateDir);
   });
 
   it('creates topics idempotently and lists them', async () => {

@@ -14,7 +14,9 @@ import {
   acquireLock,
   expectedDurations,
   putRunningRecord,
+  type RunRefusal,
   recordOutcome,
+  recordRefusal,
   releaseLock,
 } from '../../../../lambdas/shared/history/history-store';
 import { rdsPlan } from '../../../fixtures/plans';
@@ -249,6 +251,92 @@ describe('recordOutcome', () => {
     expect(names).toEqual(expect.arrayContaining(['status', 'finishedAt', 'durations']));
     expect(names).not.toEqual(expect.arrayContaining(['failedStep']));
     expect(names).not.toEqual(expect.arrayContaining(['error']));
+  });
+});
+
+describe('recordRefusal', () => {
+  const refusal: RunRefusal = {
+    target: 'app1-dev',
+    runId: 'zz99yy88',
+    executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:dbrefresh:run-2',
+    startedAt: '2026-11-21T03:05:00.000Z',
+    finishedAt: '2026-11-21T03:05:02.000Z',
+    application: 'app1',
+    environment: 'development',
+    source: 'app1-prod',
+    requestedBy: 'alice',
+    failedStep: 'Plan refresh',
+    error: 'TargetLockedError',
+    cause: 'Target app1-dev is being refreshed by run ab12cd34',
+  };
+
+  it('writes a failed item for the refused run only, never over an existing item', async () => {
+    ddb.on(PutCommand).resolves({});
+
+    await recordRefusal(doc, TABLE, refusal);
+
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+      TableName: TABLE,
+      Item: {
+        target: 'app1-dev',
+        runKey: '2026-11-21T03:05:00.000Z#zz99yy88',
+        runId: 'zz99yy88',
+        application: 'app1',
+        environment: 'development',
+        applicationEnvironment: 'app1#development',
+        source: 'app1-prod',
+        status: 'failed',
+        failedStep: 'Plan refresh',
+        error: 'TargetLockedError',
+        cause: 'Target app1-dev is being refreshed by run ab12cd34',
+        rolledBack: false,
+        executionArn: refusal.executionArn,
+        requestedBy: 'alice',
+        startedAt: '2026-11-21T03:05:00.000Z',
+        finishedAt: '2026-11-21T03:05:02.000Z',
+      },
+      ConditionExpression: 'attribute_not_exists(#runKey)',
+      ExpressionAttributeNames: { '#runKey': 'runKey' },
+    });
+  });
+
+  it('touches no lock', async () => {
+    ddb.on(PutCommand).resolves({});
+
+    await recordRefusal(doc, TABLE, refusal);
+
+    expect(ddb).not.toHaveReceivedCommand(DeleteCommand);
+    expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
+    expect(ddb).not.toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ target: 'lock#app1-dev' }),
+    });
+  });
+
+  it('leaves out the index attributes the refresh file does not give', async () => {
+    ddb.on(PutCommand).resolves({});
+    const { environment: _environment, source: _source, ...named } = refusal;
+
+    await recordRefusal(doc, TABLE, named);
+
+    const item = ddb.commandCalls(PutCommand)[0]?.args[0].input.Item ?? {};
+    expect(item).toMatchObject({ application: 'app1', status: 'failed' });
+    expect(item).not.toHaveProperty('environment');
+    expect(item).not.toHaveProperty('applicationEnvironment');
+    expect(item).not.toHaveProperty('source');
+  });
+
+  it('leaves an existing item as it is, without failing (a retried finish step)', async () => {
+    ddb.on(PutCommand).rejects(conditionFailed());
+
+    await expect(recordRefusal(doc, TABLE, refusal)).resolves.toBeUndefined();
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
+  });
+
+  it('fails when DynamoDB fails otherwise', async () => {
+    ddb.on(PutCommand).rejects(new Error('AccessDeniedException: not allowed'));
+
+    await expect(recordRefusal(doc, TABLE, refusal)).rejects.toThrow('AccessDeniedException: not allowed');
   });
 });
 
