@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { Faults } from './endpoint/faults';
 import type { TerminalStatusHook } from './endpoint/rds/dependencies';
@@ -18,6 +19,37 @@ export const DEFAULT_STATE_DIR = path.join(__dirname, '..', '.dbrefresh');
 export const LOCAL_REGION = 'eu-west-1';
 const HISTORY_TABLE = 'dbrefresh-history';
 const NOTIFICATION_TOPIC = 'dbrefresh-notifications';
+
+/**
+ * Where the database servers of a state directory live: `<stateDir>/engines`, unless this is root and a
+ * parent of the state directory is private (a clone made with `mktemp -d`, a project under /root). The
+ * engines run as the mysql and postgres accounts, which could not reach it; their data then goes to
+ * /var/tmp, one folder per state directory, so every process finds the same servers.
+ */
+export function enginesRootFor(stateDir: string): string {
+  const resolved = path.resolve(stateDir);
+  const inside = path.join(resolved, 'engines');
+  if (process.getuid?.() !== 0 || parentsTraversable(resolved)) return inside;
+  const id = createHash('sha256').update(resolved).digest('hex').slice(0, 12);
+  return path.join('/var/tmp', `dbrefresh-${id}`, 'engines');
+}
+
+/** Deletes a state directory and the engines' data that belongs to it (stop the servers first). */
+export function removeLocalAccountFiles(stateDir: string): void {
+  const enginesRoot = enginesRootFor(stateDir);
+  if (!enginesRoot.startsWith(`${path.resolve(stateDir)}${path.sep}`)) {
+    rmSync(path.dirname(enginesRoot), { recursive: true, force: true });
+  }
+  rmSync(stateDir, { recursive: true, force: true });
+}
+
+/** Whether every existing parent of `directory` lets other accounts pass through (o+x). */
+function parentsTraversable(directory: string): boolean {
+  for (let parent = path.dirname(directory); ; parent = path.dirname(parent)) {
+    if (existsSync(parent) && (statSync(parent).mode & 0o001) === 0) return false;
+    if (parent === path.dirname(parent)) return true;
+  }
+}
 
 export interface LocalAccountOptions {
   /** @default DEFAULT_STATE_DIR */
@@ -65,7 +97,7 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
   // The engines run as the mysql and postgres accounts when we are root; they must be able to pass through.
   if (process.getuid?.() === 0) chmodSync(stateDir, 0o711);
   const scope = { region: LOCAL_REGION, account: LOCAL_ACCOUNT_ID };
-  const engines = new EngineManager({ root: path.join(stateDir, 'engines') });
+  const engines = new EngineManager({ root: enginesRootFor(stateDir) });
   const rds = new RdsService({
     engines,
     stateDir,

@@ -3,7 +3,7 @@
  * data, refreshes a development target from it through the real synthesized state machine (masking
  * the copy before the swap), then shows the history record, the notification and masked rows.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
@@ -14,7 +14,12 @@ import mysql from 'mysql2/promise';
 import { readOutbox } from '../local/endpoint/services/sns';
 import { EngineManager } from '../local/engines/engine-manager';
 import { ensureEngines } from '../local/ensure-engines';
-import { DEFAULT_STATE_DIR, openLocalAccount } from '../local/local-account';
+import {
+  DEFAULT_STATE_DIR,
+  enginesRootFor,
+  openLocalAccount,
+  removeLocalAccountFiles,
+} from '../local/local-account';
 import { runRefreshLocally } from '../local/runner/run-refresh';
 import { localClients, seedDatabase } from '../local/seed/seed-database';
 
@@ -178,11 +183,11 @@ async function showRows(
 /** A fresh local account for every demo: stop the servers of the last one and remove its state. */
 async function resetDemoAccount(): Promise<void> {
   await stopServers(true);
-  rmSync(STATE_DIR, { recursive: true, force: true });
+  removeLocalAccountFiles(STATE_DIR);
 }
 
 async function stopServers(remove = false): Promise<void> {
-  const engines = new EngineManager({ root: path.join(STATE_DIR, 'engines') });
+  const engines = new EngineManager({ root: enginesRootFor(STATE_DIR) });
   const servers = await engines.listServers().catch(() => []);
   await Promise.all(servers.map((server) => (remove ? engines.remove(server.id) : engines.stop(server.id))));
 }

@@ -1,8 +1,7 @@
-import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { EngineNotInstalledError, LocalEngineError } from '../../local/engines/errors';
 import { ensureEngines } from '../../local/ensure-engines';
-import { DEFAULT_STATE_DIR, LOCAL_REGION } from '../../local/local-account';
+import { DEFAULT_STATE_DIR, LOCAL_REGION, removeLocalAccountFiles } from '../../local/local-account';
 import {
   LocalCommandError,
   runningEndpoint,
@@ -115,7 +114,7 @@ export async function localReset(
     return 1;
   }
   const stopped = await takeDown(stateDir);
-  rmSync(stateDir, { recursive: true, force: true });
+  removeLocalAccountFiles(stateDir);
   output.out(`${stopped === undefined ? '' : `Stopped ${stopped}. `}Deleted ${stateDir}.\n`);
   return 0;
 }

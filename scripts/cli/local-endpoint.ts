@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DAEMON_LOG_FILE, type EndpointRecord, endpointFile, readEndpointRecord } from '../../local/daemon';
 import { EngineManager } from '../../local/engines/engine-manager';
 import { isAlive, logTail } from '../../local/engines/server-process';
-import { DEFAULT_STATE_DIR } from '../../local/local-account';
+import { DEFAULT_STATE_DIR, enginesRootFor } from '../../local/local-account';
 
 /** A problem the user can fix; the CLI prints its message (no stack) and exits 1. */
 export class LocalCommandError extends Error {
@@ -121,7 +121,7 @@ export async function stopEndpoint(stateDir: string): Promise<number | undefined
  * @returns the ids of the servers stopped
  */
 export async function stopServers(stateDir: string): Promise<string[]> {
-  const engines = new EngineManager({ root: path.join(stateDir, 'engines') });
+  const engines = new EngineManager({ root: enginesRootFor(stateDir) });
   const running = (await engines.listServers()).filter((server) => server.state === 'running');
   await Promise.all(running.map((server) => engines.stop(server.id)));
   return running.map((server) => server.id);

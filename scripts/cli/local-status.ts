@@ -1,9 +1,8 @@
-import * as path from 'node:path';
 import { paginateDescribeDBClusters, paginateDescribeDBInstances, RDSClient } from '@aws-sdk/client-rds';
 import type { EndpointRecord } from '../../local/daemon';
 import { RdsStateFile } from '../../local/endpoint/rds/state';
 import { EngineManager } from '../../local/engines/engine-manager';
-import { LOCAL_REGION } from '../../local/local-account';
+import { enginesRootFor, LOCAL_REGION } from '../../local/local-account';
 import { runningEndpoint, stateDirArgument } from './local-endpoint';
 
 /** One DB instance or cluster (from the RDS API), or one database server (from the engine store). */
@@ -85,7 +84,7 @@ async function fromRdsApi(url: string): Promise<ResourceStatus[]> {
  * says (a server's id is its resource id, which RDS identifiers map to).
  */
 async function fromEngineStore(stateDir: string): Promise<ResourceStatus[]> {
-  const engines = new EngineManager({ root: path.join(stateDir, 'engines') });
+  const engines = new EngineManager({ root: enginesRootFor(stateDir) });
   const servers = await engines.listServers();
   if (servers.length === 0) return [];
   const state = await new RdsStateFile(stateDir).read();

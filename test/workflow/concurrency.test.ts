@@ -1,12 +1,13 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import type { LocalRunResult, RunEvent } from '../../local/runner/run-refresh';
-import { notificationFacts, openTestAccount, type TestAccount } from './refresh-fixture';
+import {
+  notificationFacts,
+  openTestAccount,
+  SHOP,
+  seedShop,
+  shopRefreshFile,
+  type TestAccount,
+} from './refresh-fixture';
 
-const DEMO = path.join(__dirname, '..', '..', 'local', 'demo');
-const TARGET = 'shop-dev';
-const SECRET = '/development/shop/shop-dev';
-const demoFile = () => JSON.parse(readFileSync(path.join(DEMO, 'shop-dev.json'), 'utf8'));
 /** The states a run refused by the plan step goes through: it never reaches a step that changes anything. */
 const REFUSED_RUN = [
   'Plan refresh',
@@ -20,27 +21,7 @@ let test: TestAccount;
 
 beforeAll(async () => {
   test = await openTestAccount();
-  await test.seed({
-    id: 'shop-prod',
-    engine: 'mariadb',
-    databaseName: 'shop',
-    customers: 300,
-    tags: { environment: 'production' },
-  });
-  await test.seed({
-    id: TARGET,
-    engine: 'mariadb',
-    databaseName: 'shop',
-    customers: 7,
-    tags: { 'dbrefresh:refreshable': 'true', team: 'checkout' },
-    secretName: SECRET,
-  });
-  await test.upload(
-    'shop-refresh-scripts',
-    'shop-dev/01-mask-customers.sql',
-    readFileSync(path.join(DEMO, '01-mask-customers.sql'), 'utf8'),
-  );
-  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await seedShop(test);
 }, 120_000);
 
 afterAll(async () => {
@@ -50,7 +31,7 @@ afterAll(async () => {
 /** A refresh whose entered states are kept, and which can tell when it reaches a state. */
 function startRefresh(executionName: string, onEntered?: (stateName: string) => void) {
   const entered: string[] = [];
-  const result = test.refresh(demoFile(), executionName, {
+  const result = test.refresh(shopRefreshFile(), executionName, {
     onEvent: (event: RunEvent) => {
       if (event.type !== 'entered') return;
       entered.push(event.stateName);
@@ -77,9 +58,9 @@ async function finished(run: ReturnType<typeof startRefresh>): Promise<FinishedR
  */
 async function expectRefusedByLock(loser: FinishedRun, winnerRunId: unknown) {
   expect(loser.result).toMatchObject({ status: 'FAILED', error: 'TargetLockedError' });
-  expect(loser.result.cause).toContain(`Target ${TARGET} is being refreshed by run ${winnerRunId}`);
+  expect(loser.result.cause).toContain(`Target ${SHOP.target} is being refreshed by run ${winnerRunId}`);
   expect(loser.entered).toEqual(REFUSED_RUN);
-  const record = await test.recordOf(TARGET, loser.executionName);
+  const record = await test.recordOf(SHOP.target, loser.executionName);
   expect(record).toMatchObject({
     status: 'failed',
     failedStep: 'Plan refresh',
@@ -102,17 +83,22 @@ describe('two refreshes of the same target', () => {
     expect(runs.map((run) => run.result.status).sort()).toEqual(['FAILED', 'SUCCEEDED']);
     const winner = runs.find((run) => run.result.status === 'SUCCEEDED');
     const loser = runs.find((run) => run.result.status === 'FAILED');
-    const record = await test.recordOf(TARGET, String(winner?.executionName));
+    const record = await test.recordOf(SHOP.target, String(winner?.executionName));
     expect(record).toMatchObject({ status: 'succeeded', executionArn: winner?.result.executionArn });
     expect(record).not.toHaveProperty('failedStep');
     const refused = await expectRefusedByLock(loser as FinishedRun, record?.runId);
-    expect(await test.historyOf(TARGET)).toEqual(expect.arrayContaining([record, refused]));
-    expect(await test.historyOf(TARGET)).toHaveLength(2);
-    expect(await test.instanceIds()).toEqual([TARGET, 'shop-prod']);
-    expect(await test.lockOf(TARGET)).toBeUndefined();
-    expect(await test.queryTarget(TARGET, SECRET, 'shop', 'SELECT COUNT(*) AS n FROM customers')).toEqual([
-      { n: 300 },
-    ]);
+    expect(await test.historyOf(SHOP.target)).toEqual(expect.arrayContaining([record, refused]));
+    expect(await test.historyOf(SHOP.target)).toHaveLength(2);
+    expect(await test.instanceIds()).toEqual([SHOP.target, SHOP.source]);
+    expect(await test.lockOf(SHOP.target)).toBeUndefined();
+    expect(
+      await test.queryTarget(
+        SHOP.target,
+        SHOP.secretName,
+        SHOP.database,
+        'SELECT COUNT(*) AS n FROM customers',
+      ),
+    ).toEqual([{ n: 300 }]);
     const notifications = test.notifications().slice(sent);
     expect(notifications.map((message) => message.subject).sort()).toEqual([
       '[dbrefresh] shop/development shop-dev: FAILED',
@@ -135,11 +121,11 @@ describe('two refreshes of the same target', () => {
 
     expect(firstRun.result.status).toBe('SUCCEEDED');
     expect(secondRun).toBeDefined();
-    const record = await test.recordOf(TARGET, 'running-first');
+    const record = await test.recordOf(SHOP.target, 'running-first');
     expect(record).toMatchObject({ status: 'succeeded' });
     expect(record).not.toHaveProperty('failedStep');
     await expectRefusedByLock(secondRun as FinishedRun, record?.runId);
-    expect(await test.instanceIds()).toEqual([TARGET, 'shop-prod']);
-    expect(await test.lockOf(TARGET)).toBeUndefined();
+    expect(await test.instanceIds()).toEqual([SHOP.target, SHOP.source]);
+    expect(await test.lockOf(SHOP.target)).toBeUndefined();
   }, 110_000);
 });

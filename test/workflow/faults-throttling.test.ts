@@ -1,38 +1,11 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
-import { openTestAccount, type TestAccount } from './refresh-fixture';
-
-const DEMO = path.join(__dirname, '..', '..', 'local', 'demo');
-const TARGET = 'shop-dev';
-const SECRET = '/development/shop/shop-dev';
-const demoFile = () => JSON.parse(readFileSync(path.join(DEMO, 'shop-dev.json'), 'utf8'));
+import { openTestAccount, SHOP, seedShop, shopRefreshFile, type TestAccount } from './refresh-fixture';
 
 let test: TestAccount;
 
 beforeAll(async () => {
   test = await openTestAccount();
-  await test.seed({
-    id: 'shop-prod',
-    engine: 'mariadb',
-    databaseName: 'shop',
-    customers: 300,
-    tags: { environment: 'production' },
-  });
-  await test.seed({
-    id: TARGET,
-    engine: 'mariadb',
-    databaseName: 'shop',
-    customers: 7,
-    tags: { 'dbrefresh:refreshable': 'true', team: 'checkout' },
-    secretName: SECRET,
-  });
-  await test.upload(
-    'shop-refresh-scripts',
-    'shop-dev/01-mask-customers.sql',
-    readFileSync(path.join(DEMO, '01-mask-customers.sql'), 'utf8'),
-  );
-  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await seedShop(test);
 }, 120_000);
 
 afterAll(async () => {
@@ -50,7 +23,7 @@ async function throttledOf(calls: number): Promise<number> {
   let throttled = 0;
   for (let call = 0; call < calls; call++) {
     try {
-      await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: TARGET }));
+      await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: SHOP.target }));
     } catch (error: unknown) {
       if (!(error instanceof Error && error.name === 'Throttling')) throw error;
       throttled += 1;
@@ -66,17 +39,17 @@ describe('a refresh while RDS throttles', () => {
     // 0.7^50 (no call throttled) is about 2e-8.
     expect(await throttledOf(50)).toBeGreaterThan(0);
 
-    const run = await test.refreshWithFault(demoFile(), 'throttled-refresh');
+    const run = await test.refreshWithFault(shopRefreshFile(), 'throttled-refresh');
 
     expect(run.result.status).toBe('SUCCEEDED');
-    const rows = (sql: string) => test.queryTarget(TARGET, SECRET, 'shop', sql);
+    const rows = (sql: string) => test.queryTarget(SHOP.target, SHOP.secretName, SHOP.database, sql);
     expect(await rows('SELECT COUNT(*) AS n FROM customers')).toEqual([{ n: 300 }]);
     expect(
       await rows("SELECT COUNT(*) AS n FROM customers WHERE email NOT LIKE '%@example.invalid'"),
     ).toEqual([{ n: 0 }]);
-    expect(await test.instanceIds()).toEqual([TARGET, 'shop-prod']);
-    expect(await test.lockOf(TARGET)).toBeUndefined();
-    expect(await test.recordOf(TARGET, 'throttled-refresh')).toMatchObject({ status: 'succeeded' });
+    expect(await test.instanceIds()).toEqual([SHOP.target, SHOP.source]);
+    expect(await test.lockOf(SHOP.target)).toBeUndefined();
+    expect(await test.recordOf(SHOP.target, 'throttled-refresh')).toMatchObject({ status: 'succeeded' });
     expect(run.notifications.map((message) => message.subject)).toEqual([
       '[dbrefresh] shop/development shop-dev: SUCCEEDED',
     ]);

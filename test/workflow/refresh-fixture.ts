@@ -1,4 +1,4 @@
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -240,6 +240,64 @@ export async function openTestAccount(options: TestAccountOptions = {}): Promise
     },
   };
   return test;
+}
+
+const DEMO_DIR = path.join(__dirname, '..', '..', 'local', 'demo');
+
+/** The demo's shop (local/demo/shop-dev.json): where its refresh takes data from and puts it. */
+export const SHOP = {
+  source: 'shop-prod',
+  target: 'shop-dev',
+  secretName: '/development/shop/shop-dev',
+  database: 'shop',
+} as const;
+
+/** A fresh copy of the demo's refresh file, for a test to change as it needs. */
+export function shopRefreshFile() {
+  return JSON.parse(readFileSync(path.join(DEMO_DIR, 'shop-dev.json'), 'utf8'));
+}
+
+export interface SeedShopOptions {
+  /** Scripts to upload beside the demo's masking script, by name under the refresh file's prefix. */
+  readonly scripts?: Readonly<Record<string, string>>;
+}
+
+/** The two databases seedShop made. */
+export interface SeededShop {
+  readonly source: SeededDatabase;
+  readonly target: SeededDatabase;
+}
+
+/**
+ * Seeds the demo's shop: a production source with 300 customers, a refreshable development target with 7
+ * behind its secret, and the masking script (plus `options.scripts`) in the refresh file's bucket.
+ */
+export async function seedShop(test: TestAccount, options: SeedShopOptions = {}): Promise<SeededShop> {
+  const source = await test.seed({
+    id: SHOP.source,
+    engine: 'mariadb',
+    databaseName: SHOP.database,
+    customers: 300,
+    tags: { environment: 'production' },
+  });
+  const target = await test.seed({
+    id: SHOP.target,
+    engine: 'mariadb',
+    databaseName: SHOP.database,
+    customers: 7,
+    tags: { 'dbrefresh:refreshable': 'true', team: 'checkout' },
+    secretName: SHOP.secretName,
+  });
+  const scripts = {
+    '01-mask-customers.sql': readFileSync(path.join(DEMO_DIR, '01-mask-customers.sql'), 'utf8'),
+    ...options.scripts,
+  };
+  for (const [name, body] of Object.entries(scripts)) {
+    await test.upload('shop-refresh-scripts', `shop-dev/${name}`, body);
+  }
+  // The source's latest restorable time passes its inserts (as in scripts/demo.ts).
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  return { source, target };
 }
 
 /** The facts a notification ends with, as JSON after its `---` line (status, failedStep, rolledBack, ...). */

@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import type { SeededDatabase } from '../../local/seed/seed-database';
-import { accepts, openTestAccount, query, type TestAccount } from './refresh-fixture';
-
-const DEMO = path.join(__dirname, '..', '..', 'local', 'demo');
-const SECRET = '/development/shop/shop-dev';
-const demoFile = () => JSON.parse(readFileSync(path.join(DEMO, 'shop-dev.json'), 'utf8'));
+import {
+  accepts,
+  openTestAccount,
+  query,
+  SHOP,
+  seedShop,
+  shopRefreshFile,
+  type TestAccount,
+} from './refresh-fixture';
 
 let test: TestAccount;
 let source: SeededDatabase;
@@ -13,27 +15,7 @@ let oldTarget: SeededDatabase;
 
 beforeAll(async () => {
   test = await openTestAccount();
-  source = await test.seed({
-    id: 'shop-prod',
-    engine: 'mariadb',
-    databaseName: 'shop',
-    customers: 300,
-    tags: { environment: 'production' },
-  });
-  oldTarget = await test.seed({
-    id: 'shop-dev',
-    engine: 'mariadb',
-    databaseName: 'shop',
-    customers: 7,
-    tags: { 'dbrefresh:refreshable': 'true', team: 'checkout' },
-    secretName: SECRET,
-  });
-  await test.upload(
-    'shop-refresh-scripts',
-    'shop-dev/01-mask-customers.sql',
-    readFileSync(path.join(DEMO, '01-mask-customers.sql'), 'utf8'),
-  );
-  await new Promise((resolve) => setTimeout(resolve, 1100));
+  ({ source, target: oldTarget } = await seedShop(test));
 }, 120_000);
 
 afterAll(async () => {
@@ -42,13 +24,13 @@ afterAll(async () => {
 
 describe('a refresh of an RDS MariaDB target through the real state machine', () => {
   it('rolls back when a verification query finds unmasked rows: the target keeps its data and password', async () => {
-    const file = demoFile();
+    const file = shopRefreshFile();
     file.scripts.verify = ["SELECT id FROM customers WHERE email LIKE '%@example.invalid'"];
 
     const result = await test.refresh(file, 'failing-verification');
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'ScriptError' });
-    const target = await test.secretCredentials(SECRET);
+    const target = await test.secretCredentials(SHOP.secretName);
     expect(target.password).toBe(oldTarget.password);
     expect(await query(oldTarget.endpoint, target, 'shop', 'SELECT COUNT(*) AS n FROM customers')).toEqual([
       { n: 7 },
@@ -67,10 +49,10 @@ describe('a refresh of an RDS MariaDB target through the real state machine', ()
   }, 120_000);
 
   it('replaces the target with a masked copy of the source, a new password, its tags, a record and a notification', async () => {
-    const result = await test.refresh(demoFile(), 'demo-refresh');
+    const result = await test.refresh(shopRefreshFile(), 'demo-refresh');
 
     expect(result.status).toBe('SUCCEEDED');
-    const credentials = await test.secretCredentials(SECRET);
+    const credentials = await test.secretCredentials(SHOP.secretName);
     expect(credentials.password).not.toBe(oldTarget.password);
     expect(credentials.password).not.toBe(source.password);
     const endpoint = await test.endpointOf('shop-dev');
