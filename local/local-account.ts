@@ -11,6 +11,7 @@ import { LocalLambda } from './endpoint/services/lambda';
 import { LocalS3 } from './endpoint/services/s3';
 import { SecretStore, secretsManagerService } from './endpoint/services/secrets-manager';
 import { LocalSns } from './endpoint/services/sns';
+import { LocalSsm } from './endpoint/services/ssm';
 import { EngineManager } from './engines/engine-manager';
 import type { LocalResources } from './runner/refresh-machine';
 
@@ -68,7 +69,7 @@ export interface LocalAccountOptions {
   readonly terminalStatus?: TerminalStatusHook;
 }
 
-/** A local AWS account: one endpoint serving RDS (real engines), Secrets Manager, SNS, S3, KMS, Lambda and DynamoDB. */
+/** A local AWS account: one endpoint serving RDS (real engines), Secrets Manager, SNS, S3, KMS, Lambda, SSM and DynamoDB. */
 export interface LocalAccount extends LocalResources {
   readonly url: string;
   readonly region: string;
@@ -82,6 +83,8 @@ export interface LocalAccount extends LocalResources {
   readonly rds: RdsService;
   /** Lambda `Invoke` of functions registered in this process (the refresh file's hooks). */
   readonly lambda: LocalLambda;
+  /** SSM Run Command (AWS-RunShellScript) on instances registered with `ssm.registerInstance`, run as local child processes. */
+  readonly ssm: LocalSsm;
   /** Fault injection, read on every request from `<stateDir>/faults.json`. */
   readonly faultsFile: string;
   close(): Promise<void>;
@@ -127,13 +130,14 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
   const s3 = new LocalS3(stateDir);
   const kms = new LocalKms({ stateDir, scope });
   const lambda = new LocalLambda({ scope });
+  const ssm = new LocalSsm();
   const dynamodb = await LocalDynamoDb.start({ stateDir });
   await dynamodb.ensureHistoryTable(HISTORY_TABLE);
   const faultsFile = path.join(stateDir, 'faults.json');
   let endpoint: LocalEndpoint;
   try {
     endpoint = await startLocalEndpoint({
-      services: [rds, secretsManagerService(secrets), sns, s3, kms, lambda, dynamodb],
+      services: [rds, secretsManagerService(secrets), sns, s3, kms, lambda, ssm, dynamodb],
       port: options.port,
       faults: Faults.fromFile(faultsFile),
       account: LOCAL_ACCOUNT_ID,
@@ -154,6 +158,7 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     kms,
     rds,
     lambda,
+    ssm,
     faultsFile,
     historyTableName: HISTORY_TABLE,
     notificationTopicArn,
