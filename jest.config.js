@@ -6,6 +6,7 @@ module.exports = {
     {
       displayName: 'unit',
       testEnvironment: 'node',
+      setupFiles: ['<rootDir>/test/setup-env.ts'],
       transform,
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.test.ts'],
@@ -14,6 +15,7 @@ module.exports = {
     {
       displayName: 'workflow',
       testEnvironment: 'node',
+      setupFiles: ['<rootDir>/test/setup-env.ts'],
       transform,
       roots: ['<rootDir>/test'],
       testMatch: ['<rootDir>/test/workflow/**/*.test.ts'],
