@@ -75,6 +75,9 @@ async function openMysql(settings: ConnectionSettings, tls: TlsMode): Promise<Sq
     database: settings.database,
     connectTimeout: CONNECT_TIMEOUT_MILLISECONDS,
     multipleStatements: false,
+    // mysql2 asks for IGNORE_SPACE by default; the mariadb client does not, and MariaDB stores the SQL mode
+    // with every routine and trigger a script creates (IGNORE_SPACE makes function names reserved words).
+    flags: ['-IGNORE_SPACE'],
     ssl: tls === 'off' ? undefined : { rejectUnauthorized: verify, verifyIdentity: verify },
   });
   // An idle connection that drops emits 'error'; unheard, it would end the Lambda process.

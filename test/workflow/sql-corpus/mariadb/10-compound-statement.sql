@@ -1,0 +1,11 @@
+CREATE TABLE counters (n INT);
+DELIMITER |
+BEGIN NOT ATOMIC
+  DECLARE i INT DEFAULT 0;
+  WHILE i < 5 DO
+    INSERT INTO counters VALUES (i);
+    SET i = i + 1;
+  END WHILE;
+END|
+DELIMITER ;
+INSERT INTO counters SELECT n + 100 FROM counters WHERE n % 2 = 0;

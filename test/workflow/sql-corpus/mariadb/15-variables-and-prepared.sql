@@ -1,0 +1,10 @@
+SET @prefix = 'id;';
+SET SESSION sql_mode = 'ANSI_QUOTES';
+CREATE TABLE "quoted" ("id" INT, "label" VARCHAR(40));
+INSERT INTO "quoted" VALUES (1, CONCAT(@prefix, 'one'));
+SET SESSION sql_mode = DEFAULT;
+SET @statement = 'INSERT INTO quoted VALUES (?, ?)';
+PREPARE insert_row FROM @statement;
+SET @id = 2, @label = 'two; prepared';
+EXECUTE insert_row USING @id, @label;
+DEALLOCATE PREPARE insert_row;
