@@ -6,13 +6,14 @@ import {
   DescribeDBClustersCommand,
   type RDSClient,
 } from '@aws-sdk/client-rds';
-import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { hasReachedStatus } from '../../lambdas/shared/rds-status';
 import {
   ADMIN_USER,
   type LocalClients,
   loadSampleData,
   type SeededDatabase,
+  storeCredentials,
   waitAvailable,
 } from './seed-database';
 
@@ -87,20 +88,14 @@ export async function seedCluster(clients: LocalClients, seed: SeedCluster): Pro
   const masterUserSecretArn = cluster.MasterUserSecret?.SecretArn;
   const password = generated ?? (await managedPassword(clients, seed.id, masterUserSecretArn));
   if (seed.secretName) {
-    await clients.secrets.send(
-      new CreateSecretCommand({
-        Name: seed.secretName,
-        SecretString: JSON.stringify({
-          engine: seed.engine,
-          host: endpoint.host,
-          port: endpoint.port,
-          username: ADMIN_USER,
-          password,
-          dbClusterIdentifier: seed.id,
-        }),
-      }),
-    );
+    await storeCredentials(clients, seed.secretName, {
+      engine: seed.engine,
+      ...endpoint,
+      password,
+      dbClusterIdentifier: seed.id,
+    });
   }
+
   await loadSampleData(
     seed.engine === 'aurora-postgresql' ? 'postgres' : 'mysql',
     { ...endpoint, user: ADMIN_USER, password, database: seed.databaseName },

@@ -62,18 +62,7 @@ export async function seedDatabase(clients: LocalClients, seed: SeedDatabase): P
   );
   const endpoint = await waitAvailable(clients.rds, seed.id);
   if (seed.secretName) {
-    await clients.secrets.send(
-      new CreateSecretCommand({
-        Name: seed.secretName,
-        SecretString: JSON.stringify({
-          engine: seed.engine,
-          host: endpoint.host,
-          port: endpoint.port,
-          username: ADMIN_USER,
-          password,
-        }),
-      }),
-    );
+    await storeCredentials(clients, seed.secretName, { engine: seed.engine, ...endpoint, password });
   }
   await loadSampleData(
     seed.engine === 'postgres' ? 'postgres' : 'mysql',
@@ -96,6 +85,21 @@ export async function loadSampleData(
   } finally {
     await connection.close();
   }
+}
+
+/** Stores a database's admin credentials in a new secret, in the RDS rotation format. */
+export async function storeCredentials(
+  clients: LocalClients,
+  secretName: string,
+  credentials: { engine: string; host: string; port: number; password: string } & Record<string, unknown>,
+): Promise<void> {
+  const { engine, host, port, password, ...identifiers } = credentials;
+  await clients.secrets.send(
+    new CreateSecretCommand({
+      Name: secretName,
+      SecretString: JSON.stringify({ engine, host, port, username: ADMIN_USER, password, ...identifiers }),
+    }),
+  );
 }
 
 /** Polls DescribeDBInstances until the instance is available, as a client of RDS would. */
