@@ -1,26 +1,49 @@
 import type { RDSClient } from '@aws-sdk/client-rds';
-import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
-import {
-  GetSecretValueCommand,
-  ResourceNotFoundException,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
-import { findCluster, findInstance } from '../shared/aws/rds';
-import { isTransient } from '../shared/aws/transient';
-import { DbRefreshError, GuardError, ScriptError } from '../shared/errors';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DbRefreshError, GuardError } from '../shared/errors';
 import { logger, type StepContext } from '../shared/handler';
 import { continuePoll, type PollState, startPoll } from '../shared/poll';
 import type { Plan } from '../shared/run/plan';
-import type { RunState } from '../shared/run/run-state';
-import type { ConnectionSettings, OpenConnection, SqlConnection, TlsMode } from '../shared/sql/connect';
-import { describeSqlError, executeScript, splitScript } from '../shared/sql/execute-script';
-import type { SqlDialect } from '../shared/sql/split-statements';
+import type { RunState, ScriptResult } from '../shared/run/run-state';
+import type { OpenConnection, TlsMode } from '../shared/sql/connect';
+import { copyConnectionSettings, describeCopy } from '../shared/sql/database-login';
+import {
+  assertFitsOneTransaction,
+  executeScript,
+  type Script,
+  type ScriptProgress,
+  splitScript,
+} from '../shared/sql/execute-script';
+import { readScript, scriptKey, verifyNoRows, withConnection } from '../shared/sql/script-files';
 
 /** The first check comes at once (the script runs in the start invocation); scripts get six hours in all. */
 export const SCRIPTS_TIMING = { expectedSeconds: 1, timeoutSeconds: 6 * 3600 } as const;
 
 /** The time kept back at the end of an invocation: no statement starts with less than this left. */
 export const DEFAULT_RESERVE_MILLISECONDS = 60_000;
+
+/**
+ * A `per-file` file runs on into the reserve (it cannot pause), but is rolled back when less than this (or the
+ * reserve, if smaller) remains: it then runs again, first, in the next invocation, or, if it already had an
+ * invocation to itself, fails with a clear ScriptError rather than a Lambda timeout.
+ */
+export const PER_FILE_ABANDON_MILLISECONDS = 10_000;
+
+/**
+ * The reserve from the value of SCRIPTS_RESERVE_MILLISECONDS (unset: the default). Only tests change it, to
+ * make a short script span several invocations.
+ */
+export function reserveMillisecondsFrom(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return DEFAULT_RESERVE_MILLISECONDS;
+  const milliseconds = Number(value);
+  if (!Number.isInteger(milliseconds) || milliseconds < 0) {
+    throw new DbRefreshError(
+      `SCRIPTS_RESERVE_MILLISECONDS is "${value}"; it must be a whole number of milliseconds, 0 or more, or unset for the default ${DEFAULT_RESERVE_MILLISECONDS}`,
+    );
+  }
+  return milliseconds;
+}
 
 export interface ScriptsDependencies {
   readonly rds: RDSClient;
@@ -53,7 +76,9 @@ export async function checkScripts(state: RunState, deps: ScriptsDependencies): 
 /**
  * Runs the statements of every script in order, skipping the first `poll.position` (run by earlier
  * invocations), until all are done or too little of the invocation remains. Each file runs in its own
- * session, as it would with the command-line client. Returns the poll state with the new position.
+ * session, as it would with the command-line client; with `scripts.transaction` "per-file", in one
+ * transaction that never pauses. Every file is read and checked before anything runs. Returns the poll
+ * state with the new position and each file's results so far (summed over the invocations it spanned).
  */
 async function runScripts(plan: Plan, poll: PollState, deps: ScriptsDependencies): Promise<PollState> {
   const dialect = plan.dialect;
@@ -62,248 +87,88 @@ async function runScripts(plan: Plan, poll: PollState, deps: ScriptsDependencies
   if (scripts === undefined) {
     throw new GuardError(`The refresh file of ${plan.target.id} has no scripts; this step should be skipped`);
   }
+  const transaction = scripts.transaction ?? 'none';
   const what = `Scripts on ${plan.target.temporaryId}`;
   const reserve = deps.reserveMilliseconds ?? DEFAULT_RESERVE_MILLISECONDS;
+  const abandon = Math.min(reserve, PER_FILE_ABANDON_MILLISECONDS);
   const copy = await describeCopy(deps.rds, plan);
-  const settings = await connectionSettings(deps.secrets, plan, copy, dialect);
+  const settings = await copyConnectionSettings(deps.secrets, plan, copy, dialect);
+  const files: Script[] = [];
+  for (const key of scripts.keys) {
+    const text = await readScript(deps.s3, scripts.bucket, scriptKey(scripts.prefix, key));
+    files.push(splitScript(key, text, dialect));
+  }
+  if (transaction === 'per-file') assertFitsOneTransaction(files);
 
   const startPosition = poll.position ?? 0;
+  const results: ScriptResult[] = [...(poll.results ?? [])];
   let skip = startPosition;
   let position = startPosition;
   const outOfTime = (executedInFile: number) =>
     position - startPosition + executedInFile > 0 && deps.context.remainingMilliseconds() < reserve;
+  const timeIsUp = () => deps.context.remainingMilliseconds() < abandon;
+  const pending = () =>
+    continuePoll({ ...poll, position, results }, deps.now(), false, what, { intervalSeconds: 1 });
 
-  for (const key of scripts.keys) {
-    const text = await readScript(deps.s3, scripts.bucket, scriptKey(scripts.prefix, key));
-    const script = splitScript(key, text, dialect);
+  for (const [index, script] of files.entries()) {
+    const { key } = script;
     if (skip >= script.statements.length) {
       skip -= script.statements.length;
+      results[index] ??= { file: key, statements: 0, rowsAffected: 0, seconds: 0 };
       continue;
     }
-    const progress = await withConnection(deps, dialect, settings, (connection) =>
-      executeScript(connection, script, { startIndex: skip, shouldStop: outOfTime }),
+    if (skip === 0 && outOfTime(0)) return pending();
+    const startedAt = deps.now();
+    const progress = await withConnection(deps.openConnection(dialect, settings, deps.tls), (connection) =>
+      executeScript(connection, script, {
+        startIndex: skip,
+        shouldStop: outOfTime,
+        transaction,
+        timeIsUp,
+        clock: () => deps.now().getTime(),
+      }),
     );
     skip = 0;
     position += progress.executed;
+    results[index] = addResult(results[index], key, progress, secondsSince(startedAt, deps.now()));
     logger.info('Ran script', {
       key,
+      transaction,
       statementsExecuted: progress.executed,
       rowsAffected: progress.rowsAffected,
       sessionSettingsReplayed: progress.replayed,
       statementsDone: progress.nextIndex,
       statementCount: script.statements.length,
     });
-    if (!progress.finished) return pending(poll, position, deps, what);
+    if (!progress.finished) return pending();
   }
 
   const verify = scripts.verify ?? [];
   if (verify.length > 0) {
-    if (outOfTime(0)) return pending(poll, position, deps, what);
-    await withConnection(deps, dialect, settings, (connection) => verifyNoRows(connection, verify));
+    if (outOfTime(0)) return pending();
+    await withConnection(deps.openConnection(dialect, settings, deps.tls), (connection) =>
+      verifyNoRows(connection, verify),
+    );
     logger.info('Verification queries returned no rows', { queries: verify.length });
   }
-  return continuePoll({ ...poll, position }, deps.now(), true, what);
+  return continuePoll({ ...poll, position, results }, deps.now(), true, what);
 }
 
-function pending(poll: PollState, position: number, deps: ScriptsDependencies, what: string): PollState {
-  return continuePoll({ ...poll, position }, deps.now(), false, what, { intervalSeconds: 1 });
-}
-
-/** What the scripts need to know about the restored copy, instance or cluster. */
-interface CopyDatabase {
-  readonly id: string;
-  readonly host: string;
-  readonly port: number;
-  readonly database?: string;
-  readonly masterUsername?: string;
-  readonly managedSecretArn?: string;
-}
-
-async function describeCopy(rds: RDSClient, plan: Plan): Promise<CopyDatabase> {
-  const { kind, temporaryId: id } = plan.target;
-  const found =
-    kind === 'instance'
-      ? await findInstance(rds, id).then(
-          (instance) =>
-            instance && {
-              host: instance.Endpoint?.Address,
-              port: instance.Endpoint?.Port,
-              database: instance.DBName,
-              masterUsername: instance.MasterUsername,
-              managedSecretArn: instance.MasterUserSecret?.SecretArn,
-            },
-        )
-      : await findCluster(rds, id).then(
-          (cluster) =>
-            cluster && {
-              host: cluster.Endpoint,
-              port: cluster.Port,
-              database: cluster.DatabaseName,
-              masterUsername: cluster.MasterUsername,
-              managedSecretArn: cluster.MasterUserSecret?.SecretArn,
-            },
-        );
-  if (found === undefined) {
-    throw new DbRefreshError(
-      `The restored copy, DB ${kind} ${id}, does not exist; the restore step must create it before the scripts run`,
-    );
-  }
-  const { host, port, ...rest } = found;
-  if (host === undefined || port === undefined) {
-    throw new DbRefreshError(
-      `DB ${kind} ${id} has no endpoint yet; the scripts can only run once the copy is available`,
-    );
-  }
-  return { id, host, port, ...rest };
-}
-
-/**
- * The admin login of the copy. An RDS-managed password is read from the copy's own secret; a generated
- * one from the target's secret at AWSPENDING, where the password step left it until the swap promotes it.
- */
-async function connectionSettings(
-  secrets: SecretsManagerClient,
-  plan: Plan,
-  copy: CopyDatabase,
-  dialect: SqlDialect,
-): Promise<ConnectionSettings> {
-  let secretId: string;
-  let stage: string;
-  if (plan.adminPassword.managed) {
-    if (copy.managedSecretArn === undefined) {
-      throw new DbRefreshError(
-        `${copy.id} has no RDS-managed master user secret, but the plan expects one (adminPassword managed); check that ManageMasterUserPassword was set on the copy`,
-      );
-    }
-    secretId = copy.managedSecretArn;
-    stage = 'AWSCURRENT';
-  } else {
-    secretId = plan.adminPassword.secretName;
-    stage = 'AWSPENDING';
-  }
-  const login = await readLogin(secrets, secretId, stage);
-  const user = login.username ?? copy.masterUsername;
-  if (user === undefined) {
-    throw new DbRefreshError(`Neither secret ${secretId} (${stage}) nor ${copy.id} names the admin user`);
-  }
+/** A file's result with what one more invocation did added. */
+function addResult(
+  before: ScriptResult | undefined,
+  file: string,
+  progress: ScriptProgress,
+  seconds: number,
+): ScriptResult {
   return {
-    host: copy.host,
-    port: copy.port,
-    user,
-    password: login.password,
-    database: copy.database ?? (dialect === 'postgres' ? 'postgres' : undefined),
+    file,
+    statements: (before?.statements ?? 0) + progress.executed,
+    rowsAffected: (before?.rowsAffected ?? 0) + progress.rowsAffected,
+    seconds: Math.round(((before?.seconds ?? 0) + seconds) * 1000) / 1000,
   };
 }
 
-interface Login {
-  readonly username?: string;
-  readonly password: string;
-}
-
-async function readLogin(secrets: SecretsManagerClient, secretId: string, stage: string): Promise<Login> {
-  let secretString: string | undefined;
-  try {
-    const out = await secrets.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }));
-    secretString = out.SecretString;
-  } catch (error: unknown) {
-    if (error instanceof ResourceNotFoundException || isNamed(error, 'ResourceNotFoundException')) {
-      throw new DbRefreshError(
-        `Secret ${secretId} has no ${stage} version; the admin password step stores the copy's password there before the scripts run`,
-        { cause: error },
-      );
-    }
-    throw error;
-  }
-  const login = parseLogin(secretString);
-  if (login === undefined) {
-    // The secret's text may hold the password itself: name the secret only.
-    throw new DbRefreshError(
-      `Secret ${secretId} (${stage}) is not JSON with a string "password" field, as RDS and dbrefresh write it`,
-    );
-  }
-  return login;
-}
-
-function parseLogin(secretString: string | undefined): Login | undefined {
-  if (secretString === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(secretString);
-  } catch (error: unknown) {
-    if (error instanceof SyntaxError) return undefined;
-    throw error;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { username, password } = value as { username?: unknown; password?: unknown };
-  if (typeof password !== 'string') return undefined;
-  return { password, username: typeof username === 'string' && username !== '' ? username : undefined };
-}
-
-/**
- * The S3 key of a script: the prefix is a folder, so `rdsmysql/mysqlinstd` (as the blog's files write it,
- * and as its runner reads `<prefix>/<key>`) and `rdsmysql/mysqlinstd/` name the same one.
- */
-function scriptKey(prefix: string | undefined, key: string): string {
-  if (!prefix) return key;
-  return prefix.endsWith('/') ? `${prefix}${key}` : `${prefix}/${key}`;
-}
-
-async function readScript(s3: S3Client, bucket: string, key: string): Promise<string> {
-  try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return (await out.Body?.transformToString('utf-8')) ?? '';
-  } catch (error: unknown) {
-    if (error instanceof NoSuchKey || isNamed(error, 'NoSuchKey')) {
-      throw new ScriptError(
-        `Script s3://${bucket}/${key} does not exist; upload it, or fix scripts.bucket, scripts.prefix or scripts.keys in the refresh file`,
-        { cause: error },
-      );
-    }
-    throw error;
-  }
-}
-
-async function withConnection<T>(
-  deps: ScriptsDependencies,
-  dialect: SqlDialect,
-  settings: ConnectionSettings,
-  work: (connection: SqlConnection) => Promise<T>,
-): Promise<T> {
-  const connection = await deps.openConnection(dialect, settings, deps.tls);
-  try {
-    return await work(connection);
-  } finally {
-    await connection.close().catch((error: unknown) =>
-      // The statements are committed by then; a failed goodbye changes nothing.
-      logger.warn('Closing the database connection failed', {
-        errorName: error instanceof Error ? error.name : typeof error,
-      }),
-    );
-  }
-}
-
-/**
- * Runs each verification query; any row fails the refresh before the swap (fail closed).
- * @throws ScriptError with the query and the number of rows, never their values
- */
-async function verifyNoRows(connection: SqlConnection, queries: readonly string[]): Promise<void> {
-  for (const [index, query] of queries.entries()) {
-    let rows: number;
-    try {
-      rows = await connection.query(query);
-    } catch (error: unknown) {
-      if (isTransient(error)) throw error;
-      // No cause: the driver's error holds the unredacted server message.
-      throw new ScriptError(
-        `Verification query ${index + 1} failed: ${describeSqlError(error, query)}: ${query}`,
-      );
-    }
-    if (rows > 0) {
-      throw new ScriptError(`Verification query ${index + 1} returned ${rows} row(s): ${query}`);
-    }
-  }
-}
-
-function isNamed(error: unknown, name: string): boolean {
-  return error instanceof Error && error.name === name;
+function secondsSince(start: Date, end: Date): number {
+  return Math.max(0, end.getTime() - start.getTime()) / 1000;
 }

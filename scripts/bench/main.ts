@@ -1,5 +1,6 @@
 import { benchmarkBundles, formatBundleReport } from './bundles';
 import { benchmarkDemo, benchmarkRefresh100mb, formatDemoReport, formatRefreshReport } from './local-refresh';
+import { benchmarkMasking, formatMaskingReport } from './masking';
 
 /** What one benchmark hands back: a readable report, the same as JSON, and whether its targets were met. */
 export interface BenchmarkOutcome {
@@ -23,6 +24,10 @@ export const BENCHMARKS: Readonly<
   refresh100mb: async (progress) => {
     const report = await benchmarkRefresh100mb(progress);
     return { text: formatRefreshReport(report), json: report, pass: report.pass };
+  },
+  masking: async (progress) => {
+    const report = await benchmarkMasking(progress);
+    return { text: formatMaskingReport(report), json: report, pass: report.pass };
   },
 };
 

@@ -17,6 +17,8 @@ import 'aws-sdk-client-mock-jest';
 import { start } from '../../lambdas/scripts/handler';
 import {
   checkScripts,
+  DEFAULT_RESERVE_MILLISECONDS,
+  reserveMillisecondsFrom,
   SCRIPTS_TIMING,
   type ScriptsDependencies,
   startScripts,
@@ -33,6 +35,7 @@ import type {
 } from '../../lambdas/shared/sql/connect';
 import type { SqlDialect } from '../../lambdas/shared/sql/split-statements';
 import { auroraPlan, rdsPlan, runState } from '../fixtures/plans';
+import { statementByStatement } from '../fixtures/sql-connection';
 
 const rdsMock = mockClient(RDSClient);
 const smMock = mockClient(SecretsManagerClient);
@@ -70,6 +73,8 @@ class FakeDatabase {
   readonly rowsByQuery = new Map<string, number>();
   closed = 0;
   remainingMilliseconds = Number.POSITIVE_INFINITY;
+  /** Time the statements took, for a clock that moves with them. */
+  elapsedMilliseconds = 0;
 
   readonly openConnection = async (
     dialect: SqlDialect,
@@ -77,12 +82,15 @@ class FakeDatabase {
     tls: TlsMode,
   ): Promise<SqlConnection> => {
     this.opened.push({ dialect, settings, tls });
+    const execute = async (sql: string): Promise<StatementResult> => {
+      this.executed.push(sql);
+      this.remainingMilliseconds -= STATEMENT_MILLISECONDS;
+      this.elapsedMilliseconds += STATEMENT_MILLISECONDS;
+      return { rowCount: 0, rowsAffected: 2 };
+    };
     return {
-      execute: async (sql: string): Promise<StatementResult> => {
-        this.executed.push(sql);
-        this.remainingMilliseconds -= STATEMENT_MILLISECONDS;
-        return { rowCount: 0, rowsAffected: 2 };
-      },
+      execute,
+      executeBatch: statementByStatement(execute),
       query: async (sql: string): Promise<number> => {
         this.queried.push(sql);
         return this.rowsByQuery.get(sql) ?? 0;
@@ -126,6 +134,24 @@ function plan(overrides: Partial<Plan> = {}): Plan {
     },
   };
 }
+
+/** The same plan with `scripts.transaction` "per-file". */
+function perFilePlan(): Plan {
+  const base = plan();
+  const scripts = base.file.scripts && { ...base.file.scripts, transaction: 'per-file' as const };
+  return { ...base, file: { ...base.file, scripts } };
+}
+
+/** A clock that moves on by the time the statements took. */
+function statementClock(): () => Date {
+  return () => new Date(NOW.getTime() + database.elapsedMilliseconds);
+}
+
+/** What each file of SCRIPTS does when it runs whole: 10 s and 2 rows per statement. */
+const RESULTS = [
+  { file: '01-mask.sql', statements: 3, rowsAffected: 6, seconds: 30 },
+  { file: '02-clean.sql', statements: 2, rowsAffected: 4, seconds: 20 },
+];
 
 function copyInstance(overrides: Partial<DBInstance> = {}): DBInstance {
   return {
@@ -182,6 +208,12 @@ describe('startScripts', () => {
       VersionStage: 'AWSPENDING',
     });
     expect(poll).toMatchObject({ done: true, position: 5, finishedAt: NOW.toISOString() });
+  });
+
+  it("records each file's statements, rows affected and seconds in the poll state", async () => {
+    const poll = await startScripts(runState(plan()), dependencies({ now: statementClock() }));
+
+    expect(poll.results).toEqual(RESULTS);
   });
 
   it('reads the scripts under a prefix written without its trailing slash, as per-step files write it', async () => {
@@ -362,6 +394,7 @@ describe('startScripts', () => {
     await expect(run).rejects.toThrow(
       's3://app1-scripts/app1-dev/02-clean.sql does not exist; upload it, or fix scripts.bucket, scripts.prefix or scripts.keys',
     );
+    expect(database.executed).toEqual([]);
   });
 
   it('fails when a verification query returns rows, giving the count but no values', async () => {
@@ -400,6 +433,39 @@ describe('checkScripts', () => {
     expect(database.queried).toEqual([VERIFY]);
   });
 
+  it('sums the results of a file over the invocations it spanned', async () => {
+    const deps = () => dependencies({ now: statementClock() });
+    database.remainingMilliseconds = 75_000;
+    let poll = await startScripts(runState(plan()), deps());
+    const positions = [poll.position];
+    while (!poll.done) {
+      database.remainingMilliseconds = 75_000;
+      poll = await checkScripts(runState(plan(), { polls: { scripts: poll } }), deps());
+      positions.push(poll.position);
+    }
+
+    expect(positions).toEqual([2, 4, 5]);
+    expect(poll.results).toEqual(RESULTS);
+  });
+
+  it('keeps the results of the files earlier invocations ran', async () => {
+    const earlier = [{ file: '01-mask.sql', statements: 3, rowsAffected: 7, seconds: 12.5 }];
+    const state = runState(plan(), { polls: { scripts: { ...pollAt(3), results: earlier } } });
+
+    const poll = await checkScripts(state, dependencies({ now: statementClock() }));
+
+    expect(poll.results).toEqual([earlier[0], RESULTS[1]]);
+  });
+
+  it('resumes a poll state written without results, counting from there', async () => {
+    const poll = await checkScripts(runState(plan(), { polls: { scripts: pollAt(3) } }), dependencies());
+
+    expect(poll.results).toEqual([
+      { file: '01-mask.sql', statements: 0, rowsAffected: 0, seconds: 0 },
+      { file: '02-clean.sql', statements: 2, rowsAffected: 4, seconds: 0 },
+    ]);
+  });
+
   it('leaves the verification to the next invocation when the last statement used up the time', async () => {
     database.remainingMilliseconds = 50_000;
 
@@ -429,6 +495,120 @@ describe('checkScripts', () => {
   it('fails when the state has no scripts poll', async () => {
     await expect(checkScripts(runState(plan()), dependencies())).rejects.toThrow(
       'No poll state at polls.scripts',
+    );
+  });
+});
+
+describe('scripts with transaction "per-file"', () => {
+  beforeEach(() => {
+    s3Mock
+      .on(GetObjectCommand, { Bucket: 'app1-scripts', Key: 'app1-dev/02-clean.sql' })
+      .resolves({ Body: body('DELETE FROM sessions;\nDELETE FROM audit_log;') });
+  });
+
+  it('runs each file in its own transaction and records what it did', async () => {
+    const poll = await startScripts(runState(perFilePlan()), dependencies());
+
+    expect(database.executed).toEqual([
+      'START TRANSACTION',
+      ...ALL_STATEMENTS.slice(0, 3),
+      'COMMIT',
+      'START TRANSACTION',
+      'DELETE FROM sessions',
+      'DELETE FROM audit_log',
+      'COMMIT',
+    ]);
+    expect(poll).toMatchObject({ done: true, position: 5 });
+    expect(poll.results?.map((result) => result.statements)).toEqual([3, 2]);
+  });
+
+  it('refuses, before anything runs, a file with a statement that commits implicitly', async () => {
+    s3Mock
+      .on(GetObjectCommand, { Bucket: 'app1-scripts', Key: 'app1-dev/02-clean.sql' })
+      .resolves({ Body: body(SCRIPTS['app1-dev/02-clean.sql']) });
+
+    const run = startScripts(runState(perFilePlan()), dependencies());
+
+    await expect(run).rejects.toThrow(ScriptError);
+    await expect(run).rejects.toThrow(
+      '02-clean.sql statement 2 (line 2): TRUNCATE commits the open transaction implicitly in MySQL and MariaDB',
+    );
+    expect(database.opened).toEqual([]);
+  });
+
+  it('runs a file on past the reserve, and pauses only between files', async () => {
+    database.remainingMilliseconds = 65_000;
+
+    const poll = await startScripts(runState(perFilePlan()), dependencies());
+
+    expect(database.executed).toEqual(['START TRANSACTION', ...ALL_STATEMENTS.slice(0, 3), 'COMMIT']);
+    expect(poll).toMatchObject({ done: false, position: 3 });
+    expect(database.opened).toHaveLength(1);
+  });
+
+  it('starts the next file in the next invocation', async () => {
+    const state = runState(perFilePlan(), { polls: { scripts: pollAt(3) } });
+
+    const poll = await checkScripts(state, dependencies());
+
+    expect(database.executed).toEqual([
+      'START TRANSACTION',
+      'DELETE FROM sessions',
+      'DELETE FROM audit_log',
+      'COMMIT',
+    ]);
+    expect(poll).toMatchObject({ done: true, position: 5 });
+  });
+
+  it('rolls a later file back to run it again, first, in the next invocation when time runs out', async () => {
+    s3Mock
+      .on(GetObjectCommand, { Bucket: 'app1-scripts', Key: 'app1-dev/02-clean.sql' })
+      .resolves({ Body: body('DELETE FROM a;\n'.repeat(6)) });
+    database.remainingMilliseconds = 115_000;
+
+    let poll = await startScripts(runState(perFilePlan()), dependencies());
+
+    expect(database.executed.slice(5)).toEqual([
+      'START TRANSACTION',
+      ...Array(5).fill('DELETE FROM a'),
+      'ROLLBACK',
+    ]);
+    expect(poll).toMatchObject({ done: false, position: 3 });
+    database.executed.length = 0;
+    database.remainingMilliseconds = Number.POSITIVE_INFINITY;
+    poll = await checkScripts(runState(perFilePlan(), { polls: { scripts: poll } }), dependencies());
+    expect(database.executed).toEqual(['START TRANSACTION', ...Array(6).fill('DELETE FROM a'), 'COMMIT']);
+    expect(poll).toMatchObject({ done: true, position: 9 });
+    expect(poll.results?.map((result) => result.statements)).toEqual([3, 6]);
+  });
+
+  it('fails, rolled back, when a file cannot finish before the invocation ends', async () => {
+    database.remainingMilliseconds = 35_000;
+
+    const run = startScripts(runState(perFilePlan()), dependencies());
+
+    await expect(run).rejects.toThrow(
+      '01-mask.sql: did not finish within one invocation of the scripts function (2 of 3 statements ran)',
+    );
+    expect(database.executed.at(-1)).toBe('ROLLBACK');
+    expect(database.closed).toBe(database.opened.length);
+  });
+});
+
+describe('reserveMillisecondsFrom', () => {
+  it('is the default when SCRIPTS_RESERVE_MILLISECONDS is unset or empty', () => {
+    expect(reserveMillisecondsFrom(undefined)).toBe(DEFAULT_RESERVE_MILLISECONDS);
+    expect(reserveMillisecondsFrom('')).toBe(DEFAULT_RESERVE_MILLISECONDS);
+  });
+
+  it('reads a whole number of milliseconds', () => {
+    expect(reserveMillisecondsFrom('1500')).toBe(1500);
+    expect(reserveMillisecondsFrom('0')).toBe(0);
+  });
+
+  it.each(['-1', '1.5', 'soon'])('rejects %s, naming the variable', (value) => {
+    expect(() => reserveMillisecondsFrom(value)).toThrow(
+      `SCRIPTS_RESERVE_MILLISECONDS is "${value}"; it must be a whole number of milliseconds`,
     );
   });
 });

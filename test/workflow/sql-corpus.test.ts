@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ScriptError } from '../../lambdas/shared/errors';
 import { type ConnectionSettings, openConnection } from '../../lambdas/shared/sql/connect';
 import { executeScript, splitScript } from '../../lambdas/shared/sql/execute-script';
 import type { SqlDialect } from '../../lambdas/shared/sql/split-statements';
-import { EngineManager, type ServerStatus } from '../../local/engines/engine-manager';
-import { findFreePort } from '../../local/engines/ports';
+import { runClient } from '../../local/engines/clients';
+import { openScratchServers, type ScratchServers } from '../../local/engines/scratch-servers';
 
 /**
  * Runs every script of test/workflow/sql-corpus through our executor (splitScript + executeScript) and through the
@@ -32,44 +30,14 @@ const ADMIN = { user: 'corpus', password: 'corpus-Secret-1' };
 const FAILS_AT = /Fails at statement (\d+)/;
 const MARKER = /^INSERT INTO progress VALUES \((\d+)\)$/;
 
-let stateDir: string;
-let engines: EngineManager;
-const servers: Partial<Record<SqlDialect, ServerStatus>> = {};
+let scratch: ScratchServers | undefined;
 
 beforeAll(async () => {
-  stateDir = mkdtempSync(path.join(tmpdir(), 'dbrefresh-sql-corpus-'));
-  // As root the engines run as the mysql and postgres accounts, which must be able to pass through.
-  chmodSync(stateDir, 0o711);
-  engines = new EngineManager({ root: path.join(stateDir, 'engines') });
-  const mariadbPort = await findFreePort();
-  const postgresPort = await findFreePort([mariadbPort]);
-  const [mariadb, postgres] = await Promise.all([
-    engines.createServer({
-      id: 'corpus-mariadb',
-      port: mariadbPort,
-      engine: 'mariadb',
-      adminUser: ADMIN.user,
-      adminPassword: ADMIN.password,
-    }),
-    engines.createServer({
-      id: 'corpus-postgres',
-      port: postgresPort,
-      engine: 'postgres',
-      adminUser: ADMIN.user,
-      adminPassword: ADMIN.password,
-      databaseName: 'corpus',
-    }),
-  ]);
-  servers.mysql = mariadb;
-  servers.postgres = postgres;
+  scratch = await openScratchServers({ name: 'corpus', admin: ADMIN, databaseName: 'corpus' });
 }, 120_000);
 
 afterAll(async () => {
-  if (engines !== undefined) {
-    const all = await engines.listServers();
-    await Promise.all(all.map((server) => engines.remove(server.id)));
-  }
-  if (stateDir !== undefined) rmSync(stateDir, { recursive: true, force: true });
+  await scratch?.close();
 }, 60_000);
 
 function corpusFiles(folder: string): string[] {
@@ -79,9 +47,8 @@ function corpusFiles(folder: string): string[] {
 }
 
 function settingsFor(dialect: SqlDialect, database?: string): ConnectionSettings {
-  const server = servers[dialect];
-  if (server === undefined) throw new Error(`No ${dialect} server: beforeAll failed`);
-  return { host: server.host, port: server.port, ...ADMIN, database };
+  if (scratch === undefined) throw new Error(`No ${dialect} server: beforeAll failed`);
+  return scratch.settings(dialect, database);
 }
 
 /** How a run ended: the statement it failed at (1-based), or undefined when it finished. */
@@ -103,55 +70,6 @@ async function runOurs(dialect: SqlDialect, database: string, file: string): Pro
   } finally {
     await connection.close();
   }
-}
-
-interface ClientResult {
-  readonly exitCode: number;
-  readonly stderr: string;
-}
-
-function runClient(dialect: SqlDialect, database: string, file: string): Promise<ClientResult> {
-  const { host, port, user, password } = settingsFor(dialect);
-  const [command, args, env] =
-    dialect === 'mysql'
-      ? [
-          'mariadb',
-          ['--batch', '-h', host, '-P', String(port), '-u', user, database],
-          { MYSQL_PWD: password },
-        ]
-      : [
-          'psql',
-          [
-            '-X',
-            '-q',
-            '-v',
-            'ON_ERROR_STOP=1',
-            '-h',
-            host,
-            '-p',
-            String(port),
-            '-U',
-            user,
-            '-d',
-            database,
-            '-f',
-            file,
-          ],
-          { PGPASSWORD: password },
-        ];
-  const input = dialect === 'mysql' ? openSync(file, 'r') : 'ignore';
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: [input, 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (typeof input === 'number') closeSync(input);
-      resolve({ exitCode: code ?? -1, stderr });
-    });
-  });
 }
 
 /** Runs `sql` on a database and returns its rows as plain values. */
@@ -324,7 +242,7 @@ async function compare(dialect: SqlDialect, folder: string, name: string): Promi
 
   const [outcome, client] = await Promise.all([
     runOurs(dialect, ours, file),
-    runClient(dialect, theirs, file),
+    runClient(dialect, settingsFor(dialect, theirs), file),
   ]);
 
   if (expectedFailure === undefined) {

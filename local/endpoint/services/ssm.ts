@@ -17,12 +17,23 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 
 export type InvocationStatus = 'Pending' | 'InProgress' | 'Success' | 'Failed' | 'TimedOut';
 
+/** How a registered instance runs its commands. */
+export interface LocalInstanceOptions {
+  /**
+   * Environment variables every command on the instance gets, as an instance's own configuration would
+   * give them (its role's credentials, its region): never passed in the command's parameters.
+   * @default - none beyond PATH, HOME and LANG
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
 /** One run of a command on one managed instance. */
 interface Invocation {
   readonly commandId: string;
   readonly instanceId: string;
   readonly comment: string;
   readonly requestedAt: Date;
+  readonly environment: Readonly<Record<string, string>>;
   status: InvocationStatus;
   responseCode: number;
   stdout: string;
@@ -47,15 +58,15 @@ type SendCommandInput = z.output<typeof SendCommandSchema>;
  * GetCommandInvocation and ListCommandInvocations.
  *
  * Each invocation runs its commands with /bin/sh as a child process of this one, in a new temporary working
- * directory (removed when it ends), with only PATH, HOME and LANG in its environment: nothing of this
- * process's environment (credentials, endpoint) reaches the commands unless they set it themselves.
+ * directory (removed when it ends), with only PATH, HOME, LANG and the instance's own environment
+ * (registerInstance): nothing of this process's environment (credentials, endpoint) reaches the commands.
  * Instances are those registered with `registerInstance`. Output is kept in memory and never logged.
  * The run is bounded by Parameters.executionTimeout, else TimeoutSeconds (in AWS the delivery timeout),
  * else 3600 seconds; past it the process group is killed and the invocation is TimedOut.
  */
 export class LocalSsm implements LocalService {
   readonly name = 'ssm';
-  private readonly instances = new Set<string>();
+  private readonly instances = new Map<string, LocalInstanceOptions>();
   private readonly invocations = new Map<string, Invocation>();
   private readonly service: LocalService;
 
@@ -82,9 +93,9 @@ export class LocalSsm implements LocalService {
     return this.service.handle(request);
   }
 
-  /** Makes `instanceId` a managed instance that SendCommand can target. */
-  registerInstance(instanceId: string): void {
-    this.instances.add(instanceId);
+  /** Makes `instanceId` a managed instance that SendCommand can target, its commands run with `options`. */
+  registerInstance(instanceId: string, options: LocalInstanceOptions = {}): void {
+    this.instances.set(instanceId, options);
   }
 
   /** Kills the commands still running and waits until their working directories are removed. */
@@ -123,6 +134,7 @@ export class LocalSsm implements LocalService {
         instanceId,
         comment: input.Comment ?? '',
         requestedAt,
+        environment: this.instances.get(instanceId)?.environment ?? {},
         status: 'Pending',
         responseCode: -1,
         stdout: '',
@@ -203,7 +215,12 @@ function run(invocation: Invocation, commands: readonly string[], timeoutSeconds
     let timedOut = false;
     const child = spawn('/bin/sh', [script], {
       cwd: workDir,
-      env: { PATH: process.env.PATH ?? DEFAULT_PATH, HOME: workDir, LANG: 'C.UTF-8' },
+      env: {
+        PATH: process.env.PATH ?? DEFAULT_PATH,
+        HOME: workDir,
+        LANG: 'C.UTF-8',
+        ...invocation.environment,
+      },
       // Its own process group, so a timeout kills what the script started too.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -108,6 +108,28 @@ describe('local SSM', () => {
     }
   });
 
+  it("gives the commands the environment their instance was registered with, as an instance's configuration would", async () => {
+    local.registerInstance('i-0fedcba9876543210', {
+      environment: { AWS_REGION: 'eu-west-1', DB_TLS: 'off' },
+    });
+    const { body } = await call('SendCommand', {
+      DocumentName: 'AWS-RunShellScript',
+      InstanceIds: ['i-0fedcba9876543210'],
+      Parameters: { commands: ['echo "$AWS_REGION $DB_TLS"'] },
+    });
+    const commandId = String((body.Command as Record<string, unknown>).CommandId);
+
+    let invocation: Record<string, unknown>;
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      invocation = (
+        await call('GetCommandInvocation', { CommandId: commandId, InstanceId: 'i-0fedcba9876543210' })
+      ).body;
+    } while (invocation.Status === 'Pending' || invocation.Status === 'InProgress');
+
+    expect(invocation).toMatchObject({ Status: 'Success', StandardOutputContent: 'eu-west-1 off\n' });
+  });
+
   it('reports a failing script as Failed with its exit code', async () => {
     const commandId = await sendCommand(['echo before', 'exit 3']);
 
