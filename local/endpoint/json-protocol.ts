@@ -19,13 +19,16 @@ export function operation<S extends z.ZodType>(
 
 /**
  * A service speaking AWS JSON 1.1 (or 1.0): POST `/`, `X-Amz-Target: <targetPrefix>.<Operation>`, a JSON body
- * in and out; AwsErrors become `{"__type": code, "message"}` with their status.
+ * in and out; AwsErrors become `{"__type": code, "message"}` with their status (the SDK raises the exception
+ * class the code names, in either version).
  */
 export function jsonService(
   name: string,
   targetPrefix: string,
   operations: Record<string, JsonOperation>,
+  version: '1.0' | '1.1' = '1.1',
 ): LocalService {
+  const contentType = `application/x-amz-json-${version}`;
   return {
     name,
     async handle(request: LocalRequest): Promise<LocalResponse> {
@@ -47,11 +50,14 @@ export function jsonService(
         const output = await op.run(parsed.data, request);
         return {
           status: 200,
-          headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId },
+          headers: { 'content-type': contentType, 'x-amzn-requestid': requestId },
           body: JSON.stringify(toJsonWire(output ?? {})),
         };
       } catch (error: unknown) {
-        if (error instanceof AwsError) return renderAwsError(request, error, requestId);
+        if (error instanceof AwsError) {
+          const response = renderAwsError(request, error, requestId);
+          return { ...response, headers: { ...response.headers, 'content-type': contentType } };
+        }
         throw error;
       }
     },

@@ -3,11 +3,14 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { TaskFunction } from '../../lib/constructs/task-function';
 import { RefreshStack } from '../../lib/refresh-stack';
 import { type AslDefinition, resolveDefinition } from '../../lib/resolve-definition';
+import { type TaskIntegration, taskTarget } from './lambda-integrations';
 
 /** What the local runner needs to run one Task state: the handler the template names and its settings. */
 export interface LocalTask {
   readonly stateName: string;
   readonly logicalId: string;
+  /** How the state calls the function (its Resource: the function, `lambda:invoke` or `.waitForTaskToken`). */
+  readonly integration: TaskIntegration;
   /** `lambdas/<step>/handler.ts`, the file the function is bundled from. */
   readonly entry: string;
   readonly handlerName: string;
@@ -25,6 +28,13 @@ export interface RefreshMachine {
 export interface LocalResources {
   readonly historyTableName: string;
   readonly notificationTopicArn: string;
+  /** The bucket the preserve steps keep a run's captured rows and users in. */
+  readonly preservedDataBucketName: string;
+  /**
+   * The local SSM instance that runs `scripts.method: "ec2"`, and the command it runs the job with.
+   * @default - none: the scripts step refuses method "ec2", as a stack without a runner does
+   */
+  readonly scriptRunner?: { readonly instanceId: string; readonly command: string };
 }
 
 /**
@@ -32,7 +42,10 @@ export interface LocalResources {
  * each Task state mapped to the function the template gives it, as Lambda would run it.
  */
 export function loadRefreshMachine(resources: LocalResources): RefreshMachine {
-  const stack = new RefreshStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'DbRefresh');
+  const stack = new RefreshStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'DbRefresh', {
+    scriptRunnerInstanceId: resources.scriptRunner?.instanceId,
+    scriptRunnerCommand: resources.scriptRunner?.command,
+  });
   const definition = resolveDefinition(stack);
   const byLogicalId = new Map(
     stack.functions.all().map((fn) => [Stack.of(fn).getLogicalId(fn.node.defaultChild as CfnElement), fn]),
@@ -41,17 +54,22 @@ export function loadRefreshMachine(resources: LocalResources): RefreshMachine {
     [stack.getLogicalId(stack.history.table.node.defaultChild as CfnElement)]: resources.historyTableName,
     [stack.getLogicalId(stack.notifications.topic.node.defaultChild as CfnElement)]:
       resources.notificationTopicArn,
+    [stack.getLogicalId(stack.preservedData.bucket.node.defaultChild as CfnElement)]:
+      resources.preservedDataBucketName,
   };
   const tasks = Object.entries(definition.States)
     .filter(([, state]) => state.Type === 'Task')
     .map(([stateName, state]) => {
-      const logicalId = String(state.Resource).split(':function:')[1] ?? '';
-      const fn = byLogicalId.get(logicalId);
-      if (!fn)
+      const target = taskTarget(stateName, state);
+      const fn = target && byLogicalId.get(target.logicalId);
+      if (!target || !fn)
         throw new Error(
           `Task "${stateName}" names ${state.Resource}, which is not a step function of the stack`,
         );
-      return localTask(stack, stateName, logicalId, fn, references);
+      return {
+        ...localTask(stack, stateName, target.logicalId, fn, references),
+        integration: target.integration,
+      };
     });
   return { definition, tasks };
 }
@@ -62,7 +80,7 @@ function localTask(
   logicalId: string,
   fn: TaskFunction,
   references: Record<string, string>,
-): LocalTask {
+): Omit<LocalTask, 'integration'> {
   const cfn = fn.node.defaultChild as CfnFunction;
   const variables = (stack.resolve(cfn.environment) as { variables?: Record<string, unknown> } | undefined)
     ?.variables;

@@ -1,6 +1,14 @@
 import { logger } from '../../lambdas/shared/handler';
 import type { RunInput } from '../../lambdas/shared/run/run-state';
-import { type LocalResources, type LocalTask, loadRefreshMachine } from './refresh-machine';
+import type { AslDefinition } from '../../lib/resolve-definition';
+import { integrationHandler, localDefinition, taskContext } from './lambda-integrations';
+import {
+  type LocalResources,
+  type LocalTask,
+  loadRefreshMachine,
+  type RefreshMachine,
+} from './refresh-machine';
+import { TaskTokens } from './task-tokens';
 
 // aws-local-stepfunctions expects Node 22's Promise.withResolvers; Node 20 lacks it.
 if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
@@ -24,6 +32,14 @@ export interface RunEvent {
   readonly stateType: string;
   readonly at: Date;
   readonly error?: string;
+  /** Why the state failed (`failed`). */
+  readonly cause?: string;
+  /** The state's input (`entered`). */
+  readonly input?: unknown;
+  /** The state's output (`succeeded`). */
+  readonly output?: unknown;
+  /** A Task state's Resource. */
+  readonly resource?: string;
 }
 
 export interface LocalRunOptions extends LocalResources {
@@ -41,6 +57,22 @@ export interface LocalRunOptions extends LocalResources {
    */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly onEvent?: (event: RunEvent) => void;
+  /**
+   * The time each invocation of a state's function gets, by state name, instead of the function's timeout
+   * (what `getRemainingTimeInMillis` counts down from); for tests that make a step span several invocations.
+   * @default - each function's timeout
+   */
+  readonly taskTimeoutSeconds?: Readonly<Record<string, number>>;
+  /**
+   * Answers tasks that wait for a task token (SendTaskSuccess/SendTaskFailure of the local states service).
+   * @default - a registry of this run only
+   */
+  readonly taskTokens?: TaskTokens;
+  /**
+   * Aborts the run (StopExecution): it fails with ExecutionAbortedError; the handler running then finishes in
+   * the background, its result unused.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface LocalRunResult {
@@ -62,16 +94,18 @@ export async function runRefreshLocally(input: RunInput, options: LocalRunOption
   const { StateMachine } = await import('aws-local-stepfunctions');
   const region = options.region ?? 'eu-west-1';
   const account = options.account ?? '000000000000';
-  const machine = loadRefreshMachine(options);
+  const machine = withTaskTimeouts(loadRefreshMachine(options), options.taskTimeoutSeconds);
   configureProcess(machine.tasks, options.endpointUrl, region);
   // The handlers share this process's one logger, which may have been created before the run.
   logger.setLogLevel(options.logLevel ?? 'WARN');
 
   const name = options.executionName ?? `local-${Date.now().toString(36)}`;
   const executionArn = `arn:aws:states:${region}:${account}:execution:DbRefresh:${name}`;
-  const stateMachine = new StateMachine(machine.definition as never, {
+  const targets = new Map(machine.tasks.map((task) => [task.stateName, task]));
+  const stateMachine = new StateMachine(localDefinition(machine.definition, targets) as never, {
     validationOptions: { checkArn: false, checkPaths: true },
   });
+  const taskExecution = { executionArn, tokens: options.taskTokens ?? new TaskTokens() };
   const waitMs = options.waitMilliseconds ?? 200;
   const states = Object.entries(machine.definition.States);
   const execution = stateMachine.run(input as never, {
@@ -83,12 +117,18 @@ export async function runRefreshLocally(input: RunInput, options: LocalRunOption
         Input: input,
         RoleArn: `arn:aws:iam::${account}:role/DbRefresh`,
       },
+      Task: taskContext(taskExecution),
     } as never,
     overrides: {
       taskResourceLocalHandlers: Object.fromEntries(
         machine.tasks.map((task) => [
           task.stateName,
-          (event: unknown) => invoke(task, event) as Promise<never>,
+          integrationHandler(
+            task.stateName,
+            task.integration,
+            (event) => invoke(task, event),
+            taskExecution,
+          ) as (parameters: unknown) => Promise<never>,
         ]),
       ),
       waitTimeOverrides: Object.fromEntries(
@@ -99,7 +139,10 @@ export async function runRefreshLocally(input: RunInput, options: LocalRunOption
       ),
     },
   });
-  const report = reportEvents(execution.eventLogs, options.onEvent);
+  const report = reportEvents(execution.eventLogs, options.onEvent, machine.definition.States);
+  const abort = () => execution.abort();
+  if (options.signal?.aborted) abort();
+  options.signal?.addEventListener('abort', abort, { once: true });
   try {
     const output = await execution.result;
     await report;
@@ -113,7 +156,22 @@ export async function runRefreshLocally(input: RunInput, options: LocalRunOption
       error: cause?.name ?? (error instanceof Error ? error.name : 'Error'),
       cause: cause?.message ?? (error instanceof Error ? error.message : String(error)),
     };
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
+    taskExecution.tokens.closeExecution(executionArn);
   }
+}
+
+/** The machine with the per-invocation time of some states replaced (LocalRunOptions.taskTimeoutSeconds). */
+function withTaskTimeouts(
+  machine: RefreshMachine,
+  timeouts: Readonly<Record<string, number>> = {},
+): RefreshMachine {
+  const tasks = machine.tasks.map((task) => ({
+    ...task,
+    timeoutSeconds: timeouts[task.stateName] ?? task.timeoutSeconds,
+  }));
+  return { ...machine, tasks };
 }
 
 const handlers = new Map<string, Handler>();
@@ -122,7 +180,8 @@ async function invoke(task: LocalTask, event: unknown): Promise<unknown> {
   const key = `${task.entry}#${task.handlerName}`;
   let handler = handlers.get(key);
   if (!handler) {
-    const module = (await import(task.entry)) as Record<string, unknown>;
+    // require, not import(): under tsx's CommonJS hook (the `local up` daemon) import() of a .ts file fails.
+    const module = require(task.entry) as Record<string, unknown>;
     const exported = module[task.handlerName];
     if (typeof exported !== 'function')
       throw new Error(`${task.entry} exports no function ${task.handlerName}`);
@@ -152,13 +211,15 @@ function configureProcess(tasks: readonly LocalTask[], endpointUrl: string, regi
 async function reportEvents(
   events: AsyncGenerator<unknown>,
   onEvent: ((event: RunEvent) => void) | undefined,
+  states: AslDefinition['States'],
 ): Promise<void> {
   for await (const raw of events) {
     const event = raw as {
       type?: string;
-      state?: { name?: string; type?: string };
+      state?: { name?: string; type?: string; input?: unknown; output?: unknown };
       timestamp?: number;
       Error?: string;
+      Cause?: unknown;
     };
     const type = EVENT_TYPES[event.type ?? ''];
     if (!type || !event.state?.name || !onEvent) continue;
@@ -168,8 +229,19 @@ async function reportEvents(
       stateType: event.state.type ?? 'Unknown',
       at: new Date(event.timestamp ?? Date.now()),
       error: event.Error,
+      cause: type === 'failed' ? causeText(event.Cause) : undefined,
+      input: type === 'entered' ? event.state.input : undefined,
+      output: type === 'succeeded' ? event.state.output : undefined,
+      resource: states[event.state.name]?.Resource,
     });
   }
+}
+
+/** The library reports the error's `cause` when it has one, else its message. */
+function causeText(cause: unknown): string | undefined {
+  if (cause === undefined || typeof cause === 'string') return cause;
+  if (cause instanceof Error) return cause.message;
+  return JSON.stringify(cause);
 }
 
 const EVENT_TYPES: Record<string, RunEvent['type']> = {
