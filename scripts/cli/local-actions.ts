@@ -39,7 +39,7 @@ export async function runLocalAction(
 
 /** `dbrefresh local up`: starts the daemon unless it runs, and prints its URL. */
 export async function localUp(
-  options: StateDirOption & { port?: number; json?: boolean },
+  options: StateDirOption & { port?: number; refreshFiles?: string; json?: boolean },
   output: Output,
 ): Promise<number> {
   const stateDir = resolveStateDir(options);
@@ -53,8 +53,13 @@ export async function localUp(
       options.port !== undefined && options.port !== running.port
         ? ` (not on port ${options.port}: run \`dbrefresh local down\` first to change the port)`
         : '';
+    const refreshFiles = options.refreshFiles === undefined ? undefined : path.resolve(options.refreshFiles);
+    const schedulesNote =
+      refreshFiles !== undefined && refreshFiles !== running.refreshFilesDir
+        ? ` (not with the schedules of ${refreshFiles}: run \`dbrefresh local down\` first to change them)`
+        : '';
     output.out(
-      `The local endpoint is already up at ${running.url} (pid ${running.pid})${portNote}\n` +
+      `The local endpoint is already up at ${running.url} (pid ${running.pid})${portNote}${schedulesNote}\n` +
         `export AWS_ENDPOINT_URL=${running.url}\n`,
     );
     return 0;
@@ -65,7 +70,7 @@ export async function localUp(
     if (error instanceof EngineNotInstalledError) throw new LocalCommandError(error.message);
     throw error;
   }
-  const record = await startEndpoint(stateDir, options.port);
+  const record = await startEndpoint(stateDir, options.port, options.refreshFiles);
   if (options.json) {
     output.out(`${JSON.stringify({ ...record, stateDir, alreadyRunning: false }, null, 2)}\n`);
     return 0;
@@ -73,7 +78,10 @@ export async function localUp(
   output.out(
     `Local AWS endpoint up at ${record.url} (pid ${record.pid}, state in ${stateDir})\n` +
       `Point the AWS CLI and SDKs at it (any credentials, region ${LOCAL_REGION}):\n` +
-      `export AWS_ENDPOINT_URL=${record.url}\n`,
+      `export AWS_ENDPOINT_URL=${record.url}\n` +
+      (record.refreshFilesDir === undefined
+        ? ''
+        : `Firing the schedules of ${record.refreshFilesDir} while up; list them with \`dbrefresh schedules --local\`\n`),
   );
   return 0;
 }

@@ -49,7 +49,11 @@ export function requireRunningEndpoint(stateDir: string): EndpointRecord {
  * answers.
  * @throws LocalCommandError when the port is taken or the daemon exits or hangs while starting (quoting its log)
  */
-export async function startEndpoint(stateDir: string, port: number | undefined): Promise<EndpointRecord> {
+export async function startEndpoint(
+  stateDir: string,
+  port: number | undefined,
+  refreshFilesDir?: string,
+): Promise<EndpointRecord> {
   if (port !== undefined) await checkPortFree(port);
   checkEnginesCanReach(stateDir);
   mkdirSync(stateDir, { recursive: true });
@@ -58,6 +62,7 @@ export async function startEndpoint(stateDir: string, port: number | undefined):
   const log = openSync(logFile, 'a');
   const args = ['--require', require.resolve('tsx/cjs'), DAEMON_ENTRY, '--state-dir', stateDir];
   if (port !== undefined) args.push('--port', String(port));
+  if (refreshFilesDir !== undefined) args.push('--refresh-files', checkedFolder(refreshFilesDir));
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
   let exitCode: number | null | undefined;
@@ -187,4 +192,22 @@ function checkEnginesCanReach(stateDir: string): void {
     }
     if (directory === path.dirname(directory)) return;
   }
+}
+
+/** The absolute path of a folder the user named, or an error saying it is not one. */
+function checkedFolder(folder: string): string {
+  const resolved = path.resolve(folder);
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(resolved).isDirectory();
+  } catch (error: unknown) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    isFolder = false;
+  }
+  if (!isFolder) {
+    throw new LocalCommandError(
+      `--refresh-files ${folder}: ${resolved} is not a folder; name the folder of your refresh files`,
+    );
+  }
+  return resolved;
 }

@@ -17,10 +17,13 @@ const UP_HELP = `
 Examples:
   $ dbrefresh local up
   $ dbrefresh local up --port 4566 --state-dir /tmp/dbrefresh-state
+  $ dbrefresh local up --refresh-files refresh-files
   $ eval "$(dbrefresh local up | grep '^export ')"
 
 Starts the local AWS endpoint in the background (its log: <state-dir>/daemon.log), restarts the database
-servers that \`down\` stopped, and prints the endpoint URL. Exit code 0 when it answers (or already ran),
+servers that \`down\` stopped, and prints the endpoint URL. With --refresh-files, the refresh files of the
+folder that declare a schedule are the local EventBridge Scheduler's schedules (as \`cdk deploy -c
+refreshFiles=<folder>\` deploys them), fired while the endpoint is up: see \`dbrefresh schedules --local\`. Exit code 0 when it answers (or already ran),
 1 when it could not start (engines not installed, port in use).`;
 
 const DOWN_HELP = `
@@ -76,6 +79,10 @@ export function addLocalCommand(program: Command, output: Output, setExitCode: (
   withStateDir(local.command('up'))
     .description('Start the local AWS endpoint in the background and print its URL')
     .option('--port <port>', 'port on 127.0.0.1 (default: a free one)', parsePort)
+    .option(
+      '--refresh-files <folder>',
+      'fire the schedules these refresh files declare (default: no schedules)',
+    )
     .option('--json', 'print the endpoint as JSON')
     .addHelpText('after', UP_HELP)
     .action((options) => run((module) => module.localUp(options, output)));

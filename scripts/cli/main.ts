@@ -1,18 +1,29 @@
 import { Command, CommanderError } from 'commander';
 import { version as VERSION } from '../../package.json';
+import { addApproveCommands } from './approve';
 import { convertFile } from './convert';
+import { addHistoryCommand } from './history';
 import { addLocalCommand } from './local';
+import { addPlanCommand } from './plan';
+import { addSchedulesCommand } from './schedules';
+import { addSnapshotsCommand } from './snapshots';
+import { addStartCommand } from './start';
+import { addStatusCommand } from './status';
 import { formatReports, reportsAsJson, validateFiles } from './validate';
+import { addWatchCommand } from './watch';
 
 /** Where the CLI writes; tests pass their own to read what a user would see. */
 export interface Output {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /** Whether `out` is a terminal, where live views redraw in place; plain lines otherwise. */
+  readonly isTTY?: boolean;
 }
 
 const processOutput: Output = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
+  isTTY: process.stdout.isTTY === true,
 };
 
 const VALIDATE_EXAMPLES = `
@@ -66,6 +77,14 @@ export function buildProgram(output: Output, setExitCode: (code: number) => void
     });
 
   addLocalCommand(program, output, setExitCode);
+  addApproveCommands(program, output, setExitCode);
+  addPlanCommand(program, output, setExitCode);
+  addStartCommand(program, output, setExitCode);
+  addStatusCommand(program, output, setExitCode);
+  addWatchCommand(program, output, setExitCode);
+  addHistoryCommand(program, output, setExitCode);
+  addSnapshotsCommand(program, output, setExitCode);
+  addSchedulesCommand(program, output, setExitCode);
   return program;
 }
 

@@ -1,0 +1,68 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SCHEDULE_GROUP_NAME } from '../../lib/constructs/refresh-schedules';
+import { LocalScheduler } from '../endpoint/services/scheduler';
+import { type LocalScheduling, loadLocalScheduling } from './local-schedules';
+import { ScheduleRunner, startExecutionWith } from './schedule-runner';
+import { ScheduleStore } from './schedule-store';
+
+export interface AccountSchedulesOptions {
+  /** Where the schedules' dates and last fires are kept. */
+  readonly stateDir: string;
+  /** The refresh files whose schedules the stack declares; none: the stack's group, without schedules. */
+  readonly refreshFilesDir?: string;
+  readonly scope: { readonly region: string; readonly account: string };
+}
+
+/**
+ * The EventBridge Scheduler of a local account: the `scheduler` service for its endpoint, and the runner
+ * that starts the schedules' executions once the endpoint (and its Step Functions) answers.
+ */
+export class AccountSchedules {
+  readonly scheduler: LocalScheduler;
+  private runner?: ScheduleRunner;
+  private sfn?: SFNClient;
+
+  /** @throws Error naming the file and the problem when a refresh file of the folder is invalid */
+  constructor(options: AccountSchedulesOptions) {
+    // The group exists without refresh files; synthesizing the stack is needed only for schedules.
+    const scheduling: LocalScheduling =
+      options.refreshFilesDir === undefined
+        ? { groupNames: [SCHEDULE_GROUP_NAME], schedules: [] }
+        : loadLocalScheduling(options.refreshFilesDir, options.scope);
+    this.scheduler = new LocalScheduler({
+      store: new ScheduleStore(scheduling, options.stateDir),
+      scope: options.scope,
+    });
+  }
+
+  /** How many schedules the account has. */
+  get count(): number {
+    return this.scheduler.store.list().length;
+  }
+
+  /** Starts firing the schedules: each execution is started through the endpoint's Step Functions. */
+  start(endpointUrl: string, region: string, log?: (line: string) => void): void {
+    if (this.runner || this.count === 0) return;
+    this.sfn = new SFNClient({
+      endpoint: endpointUrl,
+      region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      // The runner retries as the schedule's retry policy says, as Scheduler does.
+      maxAttempts: 1,
+    });
+    this.runner = new ScheduleRunner({
+      store: this.scheduler.store,
+      startExecution: startExecutionWith(this.sfn),
+      log,
+    });
+    this.runner.start();
+  }
+
+  /** Stops firing (before the endpoint closes) and waits for the starts under way. */
+  async stop(): Promise<void> {
+    await this.runner?.stop();
+    this.sfn?.destroy();
+    this.runner = undefined;
+    this.sfn = undefined;
+  }
+}
