@@ -17,10 +17,20 @@ function databaseNetwork(): DatabaseNetworkIds | undefined {
 }
 
 const scriptBuckets = app.node.tryGetContext('scriptBucketNames');
+/** `-c scriptRunner=true` creates the runner instance of `scripts.method: "ec2"`; `-c scriptRunnerInstanceId=i-...` uses one. */
+const scriptRunner = String(app.node.tryGetContext('scriptRunner') ?? '') === 'true';
+const scriptRunnerInstanceId = app.node.tryGetContext('scriptRunnerInstanceId');
+const scriptRunnerCommand = app.node.tryGetContext('scriptRunnerCommand');
+/** `cdk deploy -c refreshFiles=refresh-files` deploys the schedules the folder's refresh files declare. */
+const refreshFiles = app.node.tryGetContext('refreshFiles');
 
 new RefreshStack(app, 'DbRefresh', {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   description: 'dbrefresh: refreshes non-production RDS and Aurora databases from production',
   databaseNetwork: databaseNetwork(),
   scriptBucketNames: typeof scriptBuckets === 'string' ? scriptBuckets.split(',') : undefined,
+  scriptRunner,
+  scriptRunnerInstanceId: typeof scriptRunnerInstanceId === 'string' ? scriptRunnerInstanceId : undefined,
+  scriptRunnerCommand: typeof scriptRunnerCommand === 'string' ? scriptRunnerCommand : undefined,
+  refreshFilesDir: typeof refreshFiles === 'string' && refreshFiles !== '' ? refreshFiles : undefined,
 });

@@ -2,7 +2,8 @@
  * The background process behind `dbrefresh local up`: it serves one local account (its AWS endpoint and
  * database servers) until SIGTERM, and announces itself in `<stateDir>/endpoint.json` once it answers.
  *
- * Run it through tsx, as the CLI does: `node --require tsx/cjs local/daemon.ts --state-dir <dir> [--port <n>]`.
+ * Run it through tsx, as the CLI does:
+ * `node --require tsx/cjs local/daemon.ts --state-dir <dir> [--port <n>] [--refresh-files <dir>]`.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,8 @@ export const EndpointRecordSchema = z.object({
   /** The value for AWS_ENDPOINT_URL. */
   url: z.string(),
   startedAt: z.iso.datetime(),
+  /** The refresh files whose schedules the daemon fires (`dbrefresh local up --refresh-files`). */
+  refreshFilesDir: z.string().optional(),
 });
 export type EndpointRecord = z.output<typeof EndpointRecordSchema>;
 
@@ -113,7 +116,11 @@ export async function restartServers(account: LocalAccount, rds: RDSClient): Pro
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { 'state-dir': { type: 'string' }, port: { type: 'string' } },
+    options: {
+      'state-dir': { type: 'string' },
+      port: { type: 'string' },
+      'refresh-files': { type: 'string' },
+    },
     strict: true,
   });
   const stateDir = values['state-dir'];
@@ -121,7 +128,14 @@ async function main(): Promise<void> {
   const port = values.port === undefined ? undefined : Number(values.port);
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 
-  const account = await openLocalAccount({ stateDir: path.resolve(stateDir), port });
+  const refreshFilesDir =
+    values['refresh-files'] === undefined ? undefined : path.resolve(values['refresh-files']);
+  const account = await openLocalAccount({
+    stateDir: path.resolve(stateDir),
+    port,
+    refreshFilesDir,
+    onScheduleEvent: log,
+  });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -148,8 +162,12 @@ async function main(): Promise<void> {
     port: Number(url.port),
     url: account.url,
     startedAt: new Date().toISOString(),
+    refreshFilesDir,
   });
   log(`Local AWS endpoint ${account.url} serving ${account.stateDir}`);
+  if (refreshFilesDir !== undefined) {
+    log(`${account.schedules.count} schedule(s) from the refresh files in ${refreshFilesDir}`);
+  }
 }
 
 if (require.main === module) {

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import { SCHEDULE_GROUP_NAME } from '../lib/constructs/refresh-schedules';
 import { Faults } from './endpoint/faults';
 import type { TerminalStatusHook } from './endpoint/rds/dependencies';
 import { RdsService } from './endpoint/rds/rds-service';
 import { LOCAL_ACCOUNT_ID, type LocalEndpoint, startLocalEndpoint } from './endpoint/server';
+import { LocalCloudFormation } from './endpoint/services/cloudformation';
 import { LocalDynamoDb } from './endpoint/services/dynamodb';
 import { LocalKms } from './endpoint/services/kms';
 import { LocalLambda } from './endpoint/services/lambda';
@@ -12,14 +14,39 @@ import { LocalS3 } from './endpoint/services/s3';
 import { SecretStore, secretsManagerService } from './endpoint/services/secrets-manager';
 import { LocalSns } from './endpoint/services/sns';
 import { LocalSsm } from './endpoint/services/ssm';
+import { LocalStates } from './endpoint/services/states';
 import { EngineManager } from './engines/engine-manager';
+import { REFRESH_STATE_MACHINE_NAME, refreshStateMachine } from './runner/refresh-executions';
 import type { LocalResources } from './runner/refresh-machine';
+import { TaskTokens } from './runner/task-tokens';
+import { AccountSchedules } from './schedules/account-schedules';
 
 /** Where local mode keeps its "account" unless told otherwise: `.dbrefresh/` in the project. */
 export const DEFAULT_STATE_DIR = path.join(__dirname, '..', '.dbrefresh');
 export const LOCAL_REGION = 'eu-west-1';
 const HISTORY_TABLE = 'dbrefresh-history';
 const NOTIFICATION_TOPIC = 'dbrefresh-notifications';
+/** The stack's preserved-data bucket (lib/constructs/preserved-data-bucket.ts). */
+const PRESERVED_DATA_BUCKET = 'dbrefresh-preserved-data';
+/** The local SSM "instance" that runs `scripts.method: "ec2"`. */
+export const LOCAL_SCRIPT_RUNNER_ID = 'i-localrunner';
+
+/** The runner program from this checkout, run with tsx by the Node.js running local mode. */
+const LOCAL_SCRIPT_RUNNER = {
+  instanceId: LOCAL_SCRIPT_RUNNER_ID,
+  command: [
+    process.execPath,
+    '--require',
+    require.resolve('tsx/cjs'),
+    path.join(__dirname, '..', 'lambdas', 'scripts', 'ec2-runner.ts'),
+  ]
+    .map(shellQuoted)
+    .join(' '),
+} as const;
+
+function shellQuoted(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
 
 /**
  * Where the database servers of a state directory live: `<stateDir>/engines`, unless this is root and a
@@ -67,6 +94,16 @@ export interface LocalAccountOptions {
    * @default - every change reaches its normal outcome
    */
   readonly terminalStatus?: TerminalStatusHook;
+  /**
+   * The refresh files whose schedules the account's Scheduler holds and fires (as `cdk deploy -c refreshFiles=`).
+   * @default - no schedules
+   */
+  readonly refreshFilesDir?: string;
+  /**
+   * Told each time a schedule fires or fails to (one line).
+   * @default - not told
+   */
+  readonly onScheduleEvent?: (line: string) => void;
 }
 
 /** A local AWS account: one endpoint serving RDS (real engines), Secrets Manager, SNS, S3, KMS, Lambda, SSM and DynamoDB. */
@@ -87,6 +124,14 @@ export interface LocalAccount extends LocalResources {
   readonly ssm: LocalSsm;
   /** Fault injection, read on every request from `<stateDir>/faults.json`. */
   readonly faultsFile: string;
+  /** Step Functions: executions of the refresh state machine, run in this process (records in `<stateDir>/executions`). */
+  readonly states: LocalStates;
+  /** `arn:aws:states:eu-west-1:000000000000:stateMachine:DbRefresh`. */
+  readonly stateMachineArn: string;
+  /** The task tokens of waiting tasks, shared by the states service and every run of this process. */
+  readonly taskTokens: TaskTokens;
+  /** EventBridge Scheduler: the schedules of `refreshFilesDir`, fired while the account is open. */
+  readonly schedules: AccountSchedules;
   close(): Promise<void>;
 }
 
@@ -100,6 +145,8 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
   // The engines run as the mysql and postgres accounts when we are root; they must be able to pass through.
   if (process.getuid?.() === 0) chmodSync(stateDir, 0o711);
   const scope = { region: LOCAL_REGION, account: LOCAL_ACCOUNT_ID };
+  // First: an invalid refresh file fails here, before any server starts.
+  const schedules = new AccountSchedules({ stateDir, refreshFilesDir: options.refreshFilesDir, scope });
   const engines = new EngineManager({ root: enginesRootFor(stateDir) });
   const rds = new RdsService({
     engines,
@@ -128,16 +175,57 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
   const sns = new LocalSns({ stateDir, scope });
   const notificationTopicArn = sns.createTopic(NOTIFICATION_TOPIC, scope);
   const s3 = new LocalS3(stateDir);
+  await s3.createBucket(PRESERVED_DATA_BUCKET);
   const kms = new LocalKms({ stateDir, scope });
   const lambda = new LocalLambda({ scope });
   const ssm = new LocalSsm();
+  const resources: LocalResources = {
+    historyTableName: HISTORY_TABLE,
+    notificationTopicArn,
+    preservedDataBucketName: PRESERVED_DATA_BUCKET,
+    scriptRunner: LOCAL_SCRIPT_RUNNER,
+  };
+  const taskTokens = new TaskTokens();
+  const states = new LocalStates({
+    stateDir,
+    scope,
+    tokens: taskTokens,
+    stateMachine: refreshStateMachine({ ...resources, ...scope, taskTokens, endpoint: () => endpoint.url }),
+  });
+  // The stack's outputs (lib/refresh-stack.ts) with local values, for tools that find the deployment by them.
+  const cloudformation = new LocalCloudFormation({
+    scope,
+    stacks: [
+      {
+        name: REFRESH_STATE_MACHINE_NAME,
+        outputs: [
+          { key: 'StateMachineArn', value: states.stateMachineArn },
+          { key: 'HistoryTableName', value: HISTORY_TABLE },
+          { key: 'NotificationTopicArn', value: notificationTopicArn },
+          { key: 'ScheduleGroupName', value: SCHEDULE_GROUP_NAME },
+        ],
+      },
+    ],
+  });
   const dynamodb = await LocalDynamoDb.start({ stateDir });
   await dynamodb.ensureHistoryTable(HISTORY_TABLE);
   const faultsFile = path.join(stateDir, 'faults.json');
   let endpoint: LocalEndpoint;
   try {
     endpoint = await startLocalEndpoint({
-      services: [rds, secretsManagerService(secrets), sns, s3, kms, lambda, ssm, dynamodb],
+      services: [
+        rds,
+        secretsManagerService(secrets),
+        sns,
+        s3,
+        kms,
+        lambda,
+        ssm,
+        dynamodb,
+        states,
+        cloudformation,
+        schedules.scheduler,
+      ],
       port: options.port,
       faults: Faults.fromFile(faultsFile),
       account: LOCAL_ACCOUNT_ID,
@@ -146,6 +234,17 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     await dynamodb.close();
     throw error;
   }
+  // What an instance's role and configuration give it in AWS; never in the command's parameters.
+  ssm.registerInstance(LOCAL_SCRIPT_RUNNER_ID, {
+    environment: {
+      AWS_ENDPOINT_URL: endpoint.url,
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      DB_TLS: 'off',
+    },
+  });
+  schedules.start(endpoint.url, LOCAL_REGION, options.onScheduleEvent);
   return {
     url: endpoint.url,
     region: LOCAL_REGION,
@@ -160,8 +259,17 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     lambda,
     ssm,
     faultsFile,
+    states,
+    stateMachineArn: states.stateMachineArn,
+    taskTokens,
     historyTableName: HISTORY_TABLE,
     notificationTopicArn,
-    close: () => endpoint.close(),
+    preservedDataBucketName: PRESERVED_DATA_BUCKET,
+    scriptRunner: LOCAL_SCRIPT_RUNNER,
+    schedules,
+    close: async () => {
+      await schedules.stop();
+      await endpoint.close();
+    },
   };
 }

@@ -1,6 +1,8 @@
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { logger } from '../shared/handler';
+import type { ApprovalOutcome } from '../shared/history/history-store';
 import type { Plan } from '../shared/run/plan';
+import type { ScriptResult } from '../shared/run/run-state';
 
 /** SNS rejects longer subjects. */
 const MAX_SUBJECT_LENGTH = 100;
@@ -24,6 +26,17 @@ export interface RunReport {
   readonly error?: string;
   readonly cause?: string;
   readonly rolledBack?: boolean;
+  /** A protected target's approval: who approved or rejected it, or that nobody did in time. */
+  readonly approval?: ApprovalOutcome;
+  /** What each SQL script did: counts only. */
+  readonly scripts?: readonly ScriptResult[];
+}
+
+/** A message as SNS publishes it: subject, body and the attributes subscription filters match. */
+export interface NotificationMessage {
+  readonly Subject: string;
+  readonly Message: string;
+  readonly MessageAttributes: Record<string, MessageAttributeValue>;
 }
 
 /** Where notifications go: the stack's topic, and the refresh file's own topic when it names one. */
@@ -34,8 +47,16 @@ export interface NotificationTopics {
 
 /** `[dbrefresh] <app>/<env> <target>: SUCCEEDED|FAILED`, printable ASCII and at most 100 characters. */
 export function notificationSubject(report: RunReport): string {
-  const suffix = `: ${report.status.toUpperCase()}`;
-  const head = asciiOnly(`[dbrefresh] ${report.application}/${report.environment} ${report.target}`);
+  return subjectFor(report, report.status.toUpperCase());
+}
+
+/** `[dbrefresh] <app>/<env> <target>: <what>`, shortened to the 100 printable ASCII characters SNS takes. */
+export function subjectFor(
+  names: Pick<RunReport, 'application' | 'environment' | 'target'>,
+  what: string,
+): string {
+  const suffix = `: ${what}`;
+  const head = asciiOnly(`[dbrefresh] ${names.application}/${names.environment} ${names.target}`);
   const room = MAX_SUBJECT_LENGTH - suffix.length;
   return `${head.length > room ? `${head.slice(0, room - 3)}...` : head}${suffix}`;
 }
@@ -49,11 +70,19 @@ export function notificationMessage(report: RunReport): string {
 
 /** String attributes for subscription filter policies; `status` is `succeeded` or `failed`. */
 export function notificationAttributes(report: RunReport): Record<string, MessageAttributeValue> {
+  return attributesFor(report, report.status);
+}
+
+/** The attributes of any dbrefresh message; the approval request's `status` is `approval-needed`. */
+export function attributesFor(
+  names: Pick<RunReport, 'application' | 'environment' | 'target'>,
+  status: string,
+): Record<string, MessageAttributeValue> {
   const attributes = {
-    application: report.application,
-    environment: report.environment,
-    target: report.target,
-    status: report.status,
+    application: names.application,
+    environment: names.environment,
+    target: names.target,
+    status,
   };
   return Object.fromEntries(
     Object.entries(attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
@@ -78,17 +107,26 @@ export async function publishNotification(
   topics: NotificationTopics,
   report: RunReport,
 ): Promise<void> {
-  const message = {
+  await publishMessage(sns, topics, {
     Subject: notificationSubject(report),
     Message: notificationMessage(report),
     MessageAttributes: notificationAttributes(report),
-  };
+  });
+}
+
+/** Publishes any dbrefresh message the way publishNotification does: the stack's topic, then the file's. */
+export async function publishMessage(
+  sns: SNSClient,
+  topics: NotificationTopics,
+  message: NotificationMessage,
+): Promise<void> {
+  const status = message.MessageAttributes.status?.StringValue;
   await sns.send(new PublishCommand({ TopicArn: topics.main, ...message }));
-  logger.info('Notification published', { topicArn: topics.main, status: report.status });
+  logger.info('Notification published', { topicArn: topics.main, status });
   if (!topics.extra || topics.extra === topics.main) return;
   try {
     await sns.send(new PublishCommand({ TopicArn: topics.extra, ...message }));
-    logger.info('Notification published', { topicArn: topics.extra, status: report.status });
+    logger.info('Notification published', { topicArn: topics.extra, status });
   } catch (error: unknown) {
     logger.error('Could not publish to the topic of the refresh file; check its access policy', {
       topicArn: topics.extra,
@@ -122,6 +160,8 @@ function notificationFacts(report: RunReport) {
     error: report.error,
     cause: report.cause,
     rolledBack: report.rolledBack,
+    approval: report.approval,
+    scripts: report.scripts,
     executionArn,
     consoleUrl: executionArn && executionConsoleUrl(executionArn),
   };
@@ -134,6 +174,10 @@ function headline(report: RunReport): string {
   if (!report.plan) return `The refresh of ${what} failed before it started; nothing was changed.`;
   const from = `from ${report.plan.source.id}`;
   if (report.status === 'succeeded') return `${what} was refreshed ${from}.`;
+  if (report.approval?.status === 'rejected')
+    return `The refresh of ${what} ${from} was rejected${report.approval.by ? ` by ${report.approval.by}` : ''}; nothing was changed.`;
+  if (report.approval?.status === 'expired')
+    return `The refresh of ${what} ${from} was not approved in time; nothing was changed.`;
   return `The refresh of ${what} ${from} failed.`;
 }
 
@@ -144,6 +188,7 @@ function detailLines(report: RunReport, facts: Facts): string[] {
     ['Error', report.error],
     ['Cause', report.cause],
     ['Rolled back', report.rolledBack === undefined ? undefined : rolledBackText(report.rolledBack)],
+    ['Approval', report.approval && approvalText(report.approval)],
     ['Data aligned to', plan && `${plan.restorePoint} (${plan.file.restore.type})`],
     ['Snapshot', facts.snapshot],
     ['Engine', plan && `${plan.engine} ${plan.engineVersion} (${plan.file.service})`],
@@ -152,12 +197,29 @@ function detailLines(report: RunReport, facts: Facts): string[] {
     ['Finished', facts.finishedAt],
     ['Duration', facts.durationSeconds === undefined ? undefined : humanDuration(facts.durationSeconds)],
     ['Step durations', stepDurationsText(report.durations)],
+    ['Scripts', report.scripts && scriptsText(report.scripts)],
     ['Run', facts.runId],
     ['Execution', facts.consoleUrl ?? facts.executionArn],
   ];
   return rows
     .filter((row): row is [string, string] => row[1] !== undefined && row[1] !== '')
     .map(([label, value]) => `${`${label}:`.padEnd(17)}${value}`);
+}
+
+function approvalText(approval: ApprovalOutcome): string {
+  const approvers = approval.approvers.length > 0 ? approval.approvers.join(', ') : 'anyone allowed';
+  if (approval.status === 'expired') return `none in time (approvers: ${approvers})`;
+  if (approval.status === 'undecided') return `not decided (approvers: ${approvers})`;
+  const by = approval.by === undefined ? '' : ` by ${approval.by}`;
+  const at = approval.at === undefined ? '' : ` at ${approval.at}`;
+  const reason = approval.reason === undefined ? '' : `: ${approval.reason}`;
+  return `${approval.status}${by}${at}${reason}`;
+}
+
+function scriptsText(scripts: readonly ScriptResult[]): string {
+  const statements = scripts.reduce((sum, script) => sum + script.statements, 0);
+  const rows = scripts.reduce((sum, script) => sum + script.rowsAffected, 0);
+  return `${scripts.length} file(s), ${statements} statement(s), ${rows} row(s) changed`;
 }
 
 function rolledBackText(rolledBack: boolean): string {

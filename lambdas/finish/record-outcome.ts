@@ -3,21 +3,35 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { isTransient } from '../shared/aws/transient';
 import { logger } from '../shared/handler';
-import { recordOutcome, recordRefusal, releaseLock } from '../shared/history/history-store';
-import { PlanSchema } from '../shared/run/plan';
+import {
+  type ApprovalOutcome,
+  recordOutcome,
+  recordRefusal,
+  releaseLock,
+} from '../shared/history/history-store';
+import { type Plan, PlanSchema } from '../shared/run/plan';
 import { runIdOf } from '../shared/run/run-id';
 import {
+  APPROVAL_REJECTED,
+  ApprovalDecisionSchema,
   type CaughtError,
   CaughtErrorSchema,
   PollStateSchema,
   RunInputSchema,
   type RunState,
+  rejectionOf,
 } from '../shared/run/run-state';
 import { type NotificationTopics, publishNotification } from './notification';
 import { refreshFileNames } from './refresh-file-names';
 
 /** The state name of the plan step: a failure there changed nothing, so nothing was rolled back. */
 export const PLAN_STEP = 'Plan refresh';
+
+/** The state name of the approval step: a failure there (rejected, timed out) changed nothing either. */
+export const APPROVAL_STEP = 'Wait for approval';
+
+/** The error Step Functions fails a task with when its timeout passes. */
+const TASK_TIMEOUT_ERROR = 'States.Timeout';
 
 /** What a notification says for a name the refresh file does not give. */
 const UNKNOWN = 'unknown';
@@ -34,6 +48,7 @@ export const FailedRunSchema = RunInputSchema.extend({
   polls: z.record(z.string(), PollStateSchema).optional(),
   error: CaughtErrorSchema.optional(),
   failedStep: z.string().optional(),
+  approval: ApprovalDecisionSchema.optional(),
   execution: z.object({ arn: z.string(), startTime: z.string() }).optional(),
   /** Set when the rollback itself failed: the target may need a look. */
   rollbackError: CaughtErrorSchema.optional(),
@@ -75,7 +90,16 @@ export async function recordSuccess(
   const { plan } = event;
   const finishedAt = now.toISOString();
   const durations = stepDurations(event.polls);
-  await recordOutcome(services.doc, services.table, { plan, status: 'succeeded', finishedAt, durations });
+  const scripts = event.polls.scripts?.results;
+  const approval = approvalOutcome(plan, event);
+  await recordOutcome(services.doc, services.table, {
+    plan,
+    status: 'succeeded',
+    finishedAt,
+    durations,
+    approval,
+    scripts,
+  });
   await releaseLock(services.doc, services.table, plan.target.id, plan.runId);
   try {
     await publishNotification(services.sns, topicsOf(services, plan.file.notification?.topicArn), {
@@ -84,6 +108,8 @@ export async function recordSuccess(
       plan,
       finishedAt,
       durations,
+      approval,
+      scripts,
     });
   } catch (error: unknown) {
     if (isTransient(error)) throw error;
@@ -109,7 +135,9 @@ export async function recordFailure(
 ): Promise<FailedResult> {
   const { plan, failedStep } = event;
   if (!plan) return recordPlanFailure(services, event, now);
-  const { error, cause } = describeError(event.error);
+  const approval = approvalOutcome(plan, event);
+  const { error, cause } =
+    approval?.status === 'expired' ? expiredApproval(plan, event.error) : describeError(event.error);
   const finishedAt = now.toISOString();
   const durations = stepDurations(event.polls ?? {});
   // Rolled back means the rollback ran to its end; steps after the point of no return (retiring the
@@ -126,6 +154,8 @@ export async function recordFailure(
         )
       : cause,
     rolledBack,
+    approval,
+    scripts: event.polls?.scripts?.results,
   };
   await recordOutcome(services.doc, services.table, {
     plan,
@@ -203,6 +233,36 @@ async function recordPlanFailure(
     cause,
   });
   return { status: 'failed', error, cause };
+}
+
+/**
+ * What became of a protected target's approval: the decision (an approval from `$.approval`, a
+ * rejection from the caught error), or that nobody decided in time; undefined when not protected.
+ */
+export function approvalOutcome(
+  plan: Plan,
+  event: Pick<FailedRun, 'approval' | 'error' | 'failedStep'>,
+): ApprovalOutcome | undefined {
+  if (!plan.approval) return undefined;
+  const { approvers } = plan.approval;
+  const decision = event.approval ?? rejectionOf(event.error);
+  if (decision) {
+    const { decision: status, by, at, reason } = decision;
+    return { status, approvers, by, at, ...(reason !== undefined && { reason }) };
+  }
+  // Rejected by hand (SendTaskFailure without dbrefresh reject): who and why are unknown.
+  if (event.error?.Error === APPROVAL_REJECTED) return { status: 'rejected', approvers };
+  const timedOut = event.failedStep === APPROVAL_STEP && event.error?.Error === TASK_TIMEOUT_ERROR;
+  return { status: timedOut ? 'expired' : 'undecided', approvers };
+}
+
+/** The approval task timed out: Step Functions gives no cause, so say what happened. */
+function expiredApproval(plan: Plan, caught: CaughtError | undefined): { error: string; cause: string } {
+  const hours = Math.round((plan.approval?.timeoutSeconds ?? 0) / 3600);
+  return {
+    error: caught?.Error ?? TASK_TIMEOUT_ERROR,
+    cause: `No approval within ${hours} hours; nothing was changed. Start the refresh again to ask again`,
+  };
 }
 
 /** Seconds each finished long step took, keyed like `$.polls`. */

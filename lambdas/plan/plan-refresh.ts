@@ -21,6 +21,9 @@ import { engineFamily, inspectSource, type SourceFacts } from './inspect-source'
 import { inspectClusterTarget, inspectInstanceTarget, type TargetFacts } from './inspect-target';
 import { clusterSwapNames, duplicateNames, instanceSwapNames, type SwapNames } from './names';
 
+/** How long a protected target's refresh waits for an approval when the file does not say. */
+const DEFAULT_APPROVAL_TIMEOUT_HOURS = 24;
+
 /** Kept here too: the plan step is where a run gets its id. */
 export { runIdOf };
 
@@ -46,11 +49,39 @@ export interface PlannedRun extends RunInput {
 }
 
 /**
- * The first step: validate the file, read the source and the target, resolve every default and the
- * restore point, check the guards, then take the target's lock and write the `running` record.
- * Everything before the lock only reads, so a refusal changes nothing.
+ * The first step: resolve the plan (which only reads, so a refusal changes nothing), then take the
+ * target's lock and write the `running` record.
  */
 export async function planRefresh(clients: PlanClients, request: PlanRequest): Promise<PlannedRun> {
+  const complete = await resolvePlan(clients, request);
+  const runId = complete.runId;
+  await acquireLock(clients.history, clients.historyTable, {
+    target: complete.target.id,
+    runId,
+    executionArn: request.executionArn,
+    acquiredAt: new Date().toISOString(),
+  });
+  try {
+    await putRunningRecord(clients.history, clients.historyTable, complete);
+  } catch (error: unknown) {
+    // The failure path cannot tell whose lock it would release without a plan, so release ours here.
+    await releaseLock(clients.history, clients.historyTable, complete.target.id, runId);
+    throw error;
+  }
+  logger.info('Planned', {
+    target: complete.target.id,
+    source: complete.source.id,
+    restorePoint: complete.restorePoint,
+  });
+  return { ...request.input, plan: complete, polls: {} };
+}
+
+/**
+ * Everything a run would do, without changing anything: validate the file, read the source and the
+ * target, resolve every default and the restore point, and check the guards. `dbrefresh plan` shows it.
+ * @throws RefreshFileError or GuardError when the run would be refused
+ */
+export async function resolvePlan(clients: PlanClients, request: PlanRequest): Promise<Plan> {
   const now = new Date(request.startTime);
   const file = parseOrThrow(request.input.refreshFile, now);
   const runId = runIdOf(request.executionArn);
@@ -77,26 +108,8 @@ export async function planRefresh(clients: PlanClients, request: PlanRequest): P
   };
   await checkKeys(clients.kms, file, source);
   checkScripts(complete);
-  checkProtection(file);
-  await acquireLock(clients.history, clients.historyTable, {
-    target: complete.target.id,
-    runId,
-    executionArn: request.executionArn,
-    acquiredAt: new Date().toISOString(),
-  });
-  try {
-    await putRunningRecord(clients.history, clients.historyTable, complete);
-  } catch (error: unknown) {
-    // The failure path cannot tell whose lock it would release without a plan, so release ours here.
-    await releaseLock(clients.history, clients.historyTable, complete.target.id, runId);
-    throw error;
-  }
-  logger.info('Planned', {
-    target: complete.target.id,
-    source: source.id,
-    restorePoint: source.restorePoint,
-  });
-  return { ...request.input, plan: complete, polls: {} };
+  checkPreserve(complete);
+  return complete;
 }
 
 type PartialPlan = Omit<
@@ -193,6 +206,7 @@ async function commonPlan(
   }
   const adminPassword = await resolveAdminPassword(clients.secrets, file, targetId);
   const keepHours = file.oldTarget?.keepHours ?? 0;
+  const approval = approvalOf(file);
   return {
     file,
     target: {
@@ -209,6 +223,9 @@ async function commonPlan(
     tags: refreshedTags(target.tags, file, runId, source),
     adminPassword,
     steps: {
+      approval: approval !== null,
+      // A new target has nothing to keep.
+      preserve: file.preserve !== undefined && target.exists,
       scripts: file.scripts !== undefined,
       hookBeforeSwap: file.hooks?.beforeSwap !== undefined,
       replicas: file.service === 'rds' && swap.replicas.length > 0,
@@ -217,6 +234,7 @@ async function commonPlan(
       keepOldTarget: target.exists && keepHours > 0,
       hookAfterRefresh: file.hooks?.afterRefresh !== undefined,
     },
+    approval,
     keepOldTargetSeconds: keepHours * 3600,
   };
 }
@@ -300,24 +318,35 @@ async function checkKeys(kms: KMSClient, file: RefreshFile, source: SourceFacts)
 }
 
 /**
- * A protected target must wait for an approval, and the approval step is not built yet (it comes with
- * the operating commands), so a protected target is refused rather than refreshed without one.
+ * A protected target waits for an approval before anything changes. Only the refresh file marks a
+ * target protected (DESIGN.md §2): the file is what its owners review, and a tag on the target could be
+ * removed by anyone allowed to tag it.
  */
-function checkProtection(file: RefreshFile): void {
-  if (file.protected === undefined || file.protected === false) return;
-  throw new GuardError(
-    'The target is protected (protected is set), and this version of dbrefresh cannot ask for the approval a protected target needs; it refuses the refresh instead. Remove protected to refresh it without approval',
-  );
+function approvalOf(file: RefreshFile): Plan['approval'] {
+  if (file.protected === undefined || file.protected === false) return null;
+  const settings = file.protected === true ? {} : file.protected;
+  return {
+    approvers: settings.approvers ?? [],
+    timeoutSeconds: (settings.timeoutHours ?? DEFAULT_APPROVAL_TIMEOUT_HOURS) * 3600,
+  };
+}
+
+/** Preserved rows and users are read and written with SQL, so the engine needs a SQL dialect. */
+function checkPreserve(plan: Plan): void {
+  if (plan.file.preserve === undefined) return;
+  if (plan.dialect === null) {
+    throw new GuardError(
+      `dbrefresh preserves tables and users on MySQL, MariaDB and PostgreSQL engines, not on ${plan.engine}; remove preserve, or keep the data with a hook (hooks.beforeSwap)`,
+    );
+  }
+  if (!plan.steps.preserve) {
+    logger.info('Nothing to preserve: the target does not exist yet', { target: plan.target.id });
+  }
 }
 
 function checkScripts(plan: Plan): void {
   const scripts = plan.file.scripts;
   if (!scripts) return;
-  if (scripts.method === 'ec2') {
-    throw new GuardError(
-      'scripts.method "ec2" (SSM Run Command on a runner instance) is not available yet; remove scripts.method to run the scripts in Lambda',
-    );
-  }
   if (plan.dialect === null) {
     throw new GuardError(
       `dbrefresh runs SQL scripts on MySQL, MariaDB and PostgreSQL engines, not on ${plan.engine}; remove scripts`,

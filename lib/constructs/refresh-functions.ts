@@ -2,12 +2,16 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { HistoryTable } from './history-table';
 import type { NotificationTopic } from './notification-topic';
+import type { PreservedDataBucket } from './preserved-data-bucket';
 import { RefreshPermissions } from './refresh-permissions';
+import type { IScriptRunner } from './script-runner';
 import { type DatabaseNetwork, TaskFunction } from './task-function';
 
 export interface RefreshFunctionsProps {
   readonly history: HistoryTable;
   readonly notifications: NotificationTopic;
+  /** Where the rows and users a target keeps (`preserve`) wait between their capture and reapply. */
+  readonly preservedData: PreservedDataBucket;
   /**
    * Where the functions that connect to databases (scripts, hooks' endpoints are only read) run.
    * @default - outside any VPC, which only works for publicly reachable databases and local mode
@@ -18,6 +22,11 @@ export interface RefreshFunctionsProps {
    * @default - any bucket the function's role can reach ("*")
    */
   readonly scriptBucketNames?: readonly string[];
+  /**
+   * Where the scripts step runs `scripts.method: "ec2"`.
+   * @default - none: the step refuses method "ec2"
+   */
+  readonly scriptRunner?: IScriptRunner;
 }
 
 /**
@@ -26,9 +35,12 @@ export interface RefreshFunctionsProps {
  */
 export class RefreshFunctions extends Construct {
   readonly plan: TaskFunction;
+  readonly approval: TaskFunction;
   readonly restore: StartAndCheck;
   readonly adminPassword: StartAndCheck;
   readonly scripts: StartAndCheck;
+  readonly capturePreserved: TaskFunction;
+  readonly reapplyPreserved: TaskFunction;
   readonly hookBeforeSwap: TaskFunction;
   readonly hookAfterRefresh: TaskFunction;
   readonly swap: StartAndCheck;
@@ -62,6 +74,11 @@ export class RefreshFunctions extends Construct {
     can.useSecrets(this.plan, ['DescribeSecret']);
     props.history.bindReadWrite(this.plan);
 
+    this.approval = fn('Approval', 'approval', 'handler', "Ask for a protected target's approval");
+    props.history.bindReadWrite(this.approval);
+    props.notifications.bindPublish(this.approval);
+    can.publishToTopics(this.approval);
+
     this.restore = pair('Restore', 'restore', 'restore the source into the temporary copy');
     for (const f of both(this.restore)) {
       can.readRds(f);
@@ -92,6 +109,28 @@ export class RefreshFunctions extends Construct {
       can.readRds(f);
       can.useSecrets(f, ['GetSecretValue']);
       can.readScripts(f, props.scriptBucketNames ?? ['*']);
+      props.scriptRunner?.bindRunScripts(f);
+    }
+
+    // The preserve steps connect to the target and the copy as the scripts do.
+    this.capturePreserved = fn(
+      'CapturePreserved',
+      'preserve',
+      'capture',
+      'Read the rows and users the target keeps',
+      scriptOptions,
+    );
+    this.reapplyPreserved = fn(
+      'ReapplyPreserved',
+      'preserve',
+      'reapply',
+      'Write the preserved rows and users into the copy',
+      scriptOptions,
+    );
+    for (const f of [this.capturePreserved, this.reapplyPreserved]) {
+      can.readRds(f);
+      can.useSecrets(f, ['GetSecretValue']);
+      props.preservedData.bindReadWrite(f);
     }
 
     const hookOptions = { timeout: Duration.minutes(15) };

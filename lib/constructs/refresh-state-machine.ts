@@ -7,6 +7,7 @@ import {
   DefinitionBody,
   Fail,
   type IChainable,
+  IntegrationPattern,
   JitterType,
   JsonPath,
   LogLevel,
@@ -33,8 +34,11 @@ export interface RefreshStateMachineProps {
 /** The names of the steps, as the execution history shows them. */
 export const STEP_NAMES = {
   plan: 'Plan refresh',
+  approval: 'Wait for approval',
+  capturePreserved: 'Capture preserved data',
   restore: 'Restore temporary copy',
   adminPassword: 'Set admin password',
+  reapplyPreserved: 'Reapply preserved data',
   scripts: 'Run scripts',
   hookBeforeSwap: 'Run hook before swap',
   swap: 'Swap names',
@@ -146,6 +150,20 @@ export class RefreshStateMachine extends Construct {
     }).next(recordFailure);
     plan.addCatch(failurePath(STEP_NAMES.plan, noteExecution), { resultPath: ERROR_PATH });
 
+    // The function stores the token and asks for approval; `dbrefresh approve` answers with
+    // SendTaskSuccess ({decision, by, at} at $.approval), `dbrefresh reject` with SendTaskFailure.
+    const approval = new LambdaInvoke(this, 'Approval', {
+      stateName: STEP_NAMES.approval,
+      lambdaFunction: f.approval,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: TaskInput.fromObject({ taskToken: JsonPath.taskToken, plan: JsonPath.objectAt('$.plan') }),
+      resultPath: '$.approval',
+      taskTimeout: Timeout.at('$.plan.approval.timeoutSeconds'),
+    });
+    this.retryTransient(approval);
+    // Nothing exists yet: a rejection or a timeout is recorded (and the lock released) without a rollback.
+    approval.addCatch(failurePath(STEP_NAMES.approval, recordFailure), { resultPath: ERROR_PATH });
+
     const keepOldTarget = new Wait(this, 'KeepOldTarget', {
       stateName: 'Keep old target stopped',
       time: WaitTime.secondsPath('$.plan.keepOldTargetSeconds'),
@@ -175,8 +193,11 @@ export class RefreshStateMachine extends Construct {
 
     const pieces: Piece[] = [
       { start: plan, exits: [(next) => plan.next(next)] },
+      when('Approval needed?', 'approval', { start: approval, exits: [(next) => approval.next(next)] }),
+      when('Data to preserve?', 'preserve', single(STEP_NAMES.capturePreserved, f.capturePreserved)),
       step(STEP_NAMES.restore, 'restore', f.restore),
       step(STEP_NAMES.adminPassword, 'adminPassword', f.adminPassword),
+      when('Preserved data to reapply?', 'preserve', single(STEP_NAMES.reapplyPreserved, f.reapplyPreserved)),
       when(
         'Scripts to run?',
         'scripts',

@@ -41,6 +41,22 @@ const services: FinishServices = {
   topicArn: TOPIC,
 };
 
+/** What the scripts step left in its poll state: counts per file, never rows. */
+const SCRIPT_RESULTS = [
+  { file: '01-mask.sql', statements: 40, rowsAffected: 1200, seconds: 812.4 },
+  { file: '02-clean.sql', statements: 2, rowsAffected: 35, seconds: 1.2 },
+];
+const scriptsPoll = {
+  startedAt: '2026-11-21T03:22:00.000Z',
+  deadline: '2026-11-21T09:22:00.000Z',
+  waitSeconds: 0,
+  attempt: 3,
+  done: true,
+  finishedAt: '2026-11-21T03:36:00.000Z',
+  position: 42,
+  results: SCRIPT_RESULTS,
+};
+
 const polls = {
   restore: {
     startedAt: '2026-11-21T03:01:00.000Z',
@@ -415,9 +431,54 @@ describe('recordSuccess', () => {
     expect(result).toEqual({ status: 'succeeded', notified: true });
     expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
   });
+
+  it('records what each script did as scripts, and tells it in the notification', async () => {
+    const event = runState(rdsPlan(), { polls: { ...polls, scripts: scriptsPoll } });
+
+    await recordSuccess(services, event, NOW);
+
+    const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    const names = Object.entries(input?.ExpressionAttributeNames ?? {});
+    const placeholder = names.find(([, name]) => name === 'scripts')?.[0].replace('#', ':') ?? '';
+    expect(input?.ExpressionAttributeValues?.[placeholder]).toEqual(SCRIPT_RESULTS);
+    const [body, json] = (publishedMessage().Message ?? '').split('\n---\n');
+    expect(body).toContain('Scripts:         2 file(s), 42 statement(s), 1235 row(s) changed');
+    expect(JSON.parse(json ?? '')).toMatchObject({ scripts: SCRIPT_RESULTS });
+  });
+
+  it('records no scripts attribute for a run without scripts', async () => {
+    await recordSuccess(services, runState(rdsPlan(), { polls }), NOW);
+
+    const names = Object.values(
+      ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeNames ?? {},
+    );
+    expect(names).not.toContain('scripts');
+    expect(publishedMessage().Message).not.toContain('Scripts:');
+  });
 });
 
 describe('recordFailure', () => {
+  it('records the results of the scripts that ran before the failure', async () => {
+    const scripts = {
+      ...scriptsPoll,
+      done: false,
+      finishedAt: undefined,
+      results: SCRIPT_RESULTS.slice(0, 1),
+    };
+    const event = {
+      ...runState(rdsPlan(), { polls: { ...polls, scripts } }),
+      failedStep: 'Run scripts',
+      error: { Error: 'ScriptError', Cause: lambdaCause('02-clean.sql: statement 1 (line 1) failed') },
+    };
+
+    await recordFailure(services, event, NOW);
+
+    const values = Object.values(
+      ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues ?? {},
+    );
+    expect(values).toContainEqual(SCRIPT_RESULTS.slice(0, 1));
+  });
+
   it('records the failed step, error and rollback, releases the lock and notifies', async () => {
     const rollback = { ...polls.restore, done: true };
     const event = {

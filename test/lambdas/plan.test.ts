@@ -380,6 +380,33 @@ describe('planRefresh for an RDS instance', () => {
     expect(sm).toHaveReceivedCommandWith(DescribeSecretCommand, { SecretId: 'dbrefresh/app1-dev' });
   });
 
+  it('plans an approval for a protected target, with its approvers and timeout', async () => {
+    liveRds();
+    const file = rdsFile({ protected: { approvers: ['dba@example.com'], timeoutHours: 8 } });
+
+    const { plan } = await planRefresh(clients, request(file));
+
+    expect(plan.steps.approval).toBe(true);
+    expect(plan.approval).toEqual({ approvers: ['dba@example.com'], timeoutSeconds: 8 * 3600 });
+  });
+
+  it('waits 24 hours for anyone allowed to approve when protected is just true', async () => {
+    liveRds();
+
+    const { plan } = await planRefresh(clients, request(rdsFile({ protected: true })));
+
+    expect(plan.approval).toEqual({ approvers: [], timeoutSeconds: 24 * 3600 });
+  });
+
+  it('plans no approval for a target that is not protected', async () => {
+    liveRds();
+
+    const { plan } = await planRefresh(clients, request(rdsFile({ protected: false })));
+
+    expect(plan.steps.approval).toBe(false);
+    expect(plan.approval).toBeNull();
+  });
+
   it('plans a rotation when the secret has rotation configured', async () => {
     liveRds();
     secret({ RotationEnabled: true });
@@ -857,22 +884,6 @@ describe('planRefresh guards', () => {
         return rdsFile();
       },
       /Instance .*:db:app1-dev-ro of target app1-dev is "modifying"; it must be available/,
-    ],
-    [
-      'fails when the target is protected, since approvals are not available yet',
-      () => {
-        liveRds();
-        return rdsFile({ protected: { approvers: ['dba@example.com'] } });
-      },
-      /The target is protected .* cannot ask for the approval/,
-    ],
-    [
-      'fails when scripts ask for the ec2 method',
-      () => {
-        liveRds();
-        return rdsFile({ scripts: { bucket: 'app1-refresh-scripts', keys: ['01-mask.sql'], method: 'ec2' } });
-      },
-      /scripts.method "ec2" .* is not available yet/,
     ],
     [
       'fails when scripts are asked of an Oracle source',

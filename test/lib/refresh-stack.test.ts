@@ -7,7 +7,7 @@ import { RefreshStack } from '../../lib/refresh-stack';
 const testContext = { 'aws:cdk:bundling-stacks': [] };
 
 describe('RefreshStack', () => {
-  it('declares the outputs the CLI reads to find the state machine, the table and the topic', () => {
+  it('declares the outputs the CLI reads to find the state machine, the table, the topic and the schedules', () => {
     const stack = new RefreshStack(new App({ context: testContext }), 'DbRefresh');
 
     const outputs = Template.fromStack(stack).findOutputs('*');
@@ -15,6 +15,7 @@ describe('RefreshStack', () => {
     expect(Object.keys(outputs).sort()).toEqual([
       'HistoryTableName',
       'NotificationTopicArn',
+      'ScheduleGroupName',
       'StateMachineArn',
     ]);
   });

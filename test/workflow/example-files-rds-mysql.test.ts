@@ -1,6 +1,7 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { SeededDatabase } from '../../local/seed/seed-database';
 import { snapshotInstance } from '../../local/seed/seed-snapshot';
+import { type ApprovalRuns, approvalRuns, dbrefreshLocal } from './approval-run';
 import {
   acceptsPassword,
   configureRotation,
@@ -58,43 +59,92 @@ const seedTarget = (id: string, secretName: string, tags: Record<string, string>
   });
 
 describe('refresh-files/uat-protected-weekly.json', () => {
-  it('is refused by the plan while protected targets cannot be approved: nothing changes, a failure is notified', async () => {
+  let runs: ApprovalRuns;
+
+  beforeAll(() => {
+    runs = approvalRuns(test);
+  });
+
+  afterAll(() => runs?.close());
+
+  it("waits for the DBA team's approval with nothing changed, then refreshes app1-uat from the newest snapshot, recording who approved", async () => {
     const secretName = '/uat/app1/app1-uat';
     const oldTarget = await seedTarget('app1-uat', secretName, { team: 'app1-uat' });
-    // Everything the file needs is in place, so the only reason left to refuse it is the protection.
     await configureRotation(test.clients.secrets, secretName);
     await snapshotInstance(test.clients.rds, 'app1-prod', 'app1-prod-weekly');
+    const [atSnapshot] = await rows(
+      'mysql',
+      app1Prod.endpoint,
+      app1Prod,
+      DATABASE,
+      'SELECT COUNT(*) AS n FROM customers',
+    );
     const file = exampleFile('uat-protected-weekly');
     await uploadScripts(test, 'uat-protected-weekly', file.scripts);
     const secretBefore = await secretLogin(test.clients.secrets, secretName);
     const instancesBefore = await test.instanceIds();
 
-    const result = await test.refresh(file, 'uat-protected-weekly');
+    const executionArn = await runs.start(file, 'uat-protected-weekly');
+    const pending = await runs.pendingRecord('app1-uat', 'uat-protected-weekly');
 
-    expect(result).toMatchObject({ status: 'FAILED', error: 'GuardError' });
-    expect(result.cause).toContain('protected');
+    // Waiting changes nothing: same instances, snapshots, secret and data; the request says who and how.
+    const approval = pending.approval as Record<string, string>;
+    expect(approval).toMatchObject({ status: 'pending', approvers: ['dba-team@example.com'] });
+    expect(Date.parse(approval.expiresAt ?? '') - Date.parse(approval.requestedAt ?? '')).toBe(
+      8 * 3600 * 1000,
+    );
     expect(await test.instanceIds()).toEqual(instancesBefore);
     expect(await snapshotIds(test.clients.rds)).toEqual(['app1-prod-weekly']);
     expect(await secretLogin(test.clients.secrets, secretName)).toEqual(secretBefore);
     expect(
       await rows('mysql', oldTarget.endpoint, oldTarget, DATABASE, 'SELECT COUNT(*) AS n FROM customers'),
     ).toEqual([{ n: 5 }]);
-    expect(await test.tags('app1-uat')).toEqual({ ...REFRESHABLE, team: 'app1-uat' });
-    // The plan step refused the run: its own failed record, and no lock was taken.
-    expect(await test.historyOf('app1-uat')).toEqual([
-      expect.objectContaining({
-        status: 'failed',
-        failedStep: 'Plan refresh',
-        error: 'GuardError',
-        rolledBack: false,
-      }),
+    const [request] = notificationsOf(test, 'app1-uat');
+    expect(request?.subject).toBe('[dbrefresh] app1/uat app1-uat: APPROVAL NEEDED');
+    expect(request?.message).toContain('Who may approve: dba-team@example.com');
+    expect(request?.message).toContain('dbrefresh approve uat-protected-weekly');
+    expect(request?.message).toContain('(8 h); then the refresh fails and nothing changes');
+
+    const answer = await dbrefreshLocal('approve', 'uat-protected-weekly', '--by', 'dba-team@example.com');
+
+    expect(answer.code).toBe(0);
+    expect((await runs.finished(executionArn)).status).toBe('SUCCEEDED');
+    const login = await secretLogin(test.clients.secrets, secretName);
+    const target = await test.endpointOf('app1-uat');
+    expect(await rows('mysql', target, login, DATABASE, 'SELECT COUNT(*) AS n FROM customers')).toEqual([
+      atSnapshot,
     ]);
+    expect(
+      await rows(
+        'mysql',
+        target,
+        login,
+        DATABASE,
+        "SELECT COUNT(*) AS n FROM customers WHERE email NOT LIKE '%@example.invalid'",
+      ),
+    ).toEqual([{ n: 0 }]);
+    expect(await acceptsPassword('mysql', target, { ...login, password: oldTarget.password }, DATABASE)).toBe(
+      false,
+    );
+    const record = await test.recordOf('app1-uat', 'uat-protected-weekly');
+    expect(record).toMatchObject({
+      status: 'succeeded',
+      restoreType: 'fromsnapshot',
+      snapshot: expect.stringMatching(/:snapshot:app1-prod-weekly$/),
+      approval: { status: 'approved', approvers: ['dba-team@example.com'], by: 'dba-team@example.com' },
+    });
+    expect(record?.approval).not.toHaveProperty('taskToken');
+    // keepHours 24 (a Wait the local runner shortens) and finalSnapshot: the old app1-uat was kept
+    // stopped, then deleted, leaving its final snapshot.
+    expect(await test.instanceIds()).toEqual(instancesBefore);
+    expect(await snapshotIds(test.clients.rds)).toEqual(
+      ['app1-prod-weekly', `app1-uat-old-${record?.runId}-final`].sort(),
+    );
     expect(await test.lockOf('app1-uat')).toBeUndefined();
-    const [notification] = notificationsOf(test, 'app1-uat');
-    expect(notification?.subject).toBe('[dbrefresh] app1/uat app1-uat: FAILED');
-    expect(notification?.message).toContain('failed before it started; nothing was changed');
-    expect(notification?.message).toContain('protected');
-  }, 90_000);
+    const notification = notificationsOf(test, 'app1-uat').at(-1);
+    expect(notification?.subject).toBe('[dbrefresh] app1/uat app1-uat: SUCCEEDED');
+    expect(notification?.message).toContain('approved by dba-team@example.com');
+  }, 120_000);
 });
 
 describe('refresh-files/rds-mysql-latestpoint.json', () => {

@@ -78,6 +78,8 @@ export interface ServedData {
 export interface RefreshOptions {
   /** Told about every step of the run as it happens (to arm a fault when a step starts, say). */
   readonly onEvent?: (event: RunEvent) => void;
+  /** The time each invocation of a state's function gets, by state name (LocalRunOptions.taskTimeoutSeconds). */
+  readonly taskTimeoutSeconds?: Readonly<Record<string, number>>;
 }
 
 /** Faults that take effect when a run reaches `state` (is `entered` unless `on` says otherwise). */
@@ -99,6 +101,8 @@ export interface ObservedRun {
 export interface TestAccountOptions {
   /** The RDS emulator's fault hook: the status a change ends in instead of its outcome. */
   readonly terminalStatus?: TerminalStatusHook;
+  /** Refresh files whose schedules the account fires (as `dbrefresh local up --refresh-files`). */
+  readonly refreshFilesDir?: string;
 }
 
 export async function openTestAccount(options: TestAccountOptions = {}): Promise<TestAccount> {
@@ -107,6 +111,7 @@ export async function openTestAccount(options: TestAccountOptions = {}): Promise
     stateDir,
     delayScale: 0,
     terminalStatus: options.terminalStatus,
+    refreshFilesDir: options.refreshFilesDir,
   });
   const clients = localClients(account.url, account.region);
   const history = DynamoDBDocumentClient.from(
@@ -129,6 +134,7 @@ export async function openTestAccount(options: TestAccountOptions = {}): Promise
           executionName,
           waitMilliseconds: 100,
           onEvent: refreshOptions.onEvent,
+          taskTimeoutSeconds: refreshOptions.taskTimeoutSeconds,
         },
       ),
     seed: (seed) => seedDatabase(clients, seed),

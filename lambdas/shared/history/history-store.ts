@@ -9,6 +9,7 @@ import {
 import { DbRefreshError, TargetLockedError } from '../errors';
 import { logger } from '../handler';
 import type { Plan } from '../run/plan';
+import type { ScriptResult } from '../run/run-state';
 import { applicationEnvironment, HISTORY_KEYS, lockPartition, runKey } from './history-keys';
 
 /** The sort key of the lock item, alone in its `lock#<target>` partition. */
@@ -43,6 +44,35 @@ export interface RunOutcome {
   readonly cause?: string;
   /** Whether the rollback ran, so the target kept its previous data. */
   readonly rolledBack?: boolean;
+  /** What each SQL script did (statements, rows affected, seconds), for the files that ran. */
+  readonly scripts?: readonly ScriptResult[];
+  /** A protected target's approval: who decided, or that nobody did; replaces the pending request. */
+  readonly approval?: ApprovalOutcome;
+}
+
+/** A protected target's request for approval, kept on the run's `running` record until the run ends. */
+export interface PendingApproval {
+  readonly status: 'pending';
+  /** Who may approve, as the refresh file names them; empty when it names nobody. */
+  readonly approvers: readonly string[];
+  readonly requestedAt: string;
+  /** When the approval task times out and the run fails. */
+  readonly expiresAt: string;
+  /**
+   * The approval task's token. With states:SendTaskSuccess or SendTaskFailure it answers the request,
+   * so it lives only in the encrypted table, only while the request is pending: the finish step drops it.
+   */
+  readonly taskToken: string;
+}
+
+/** How a protected target's approval ended, as the finish step records it (without the token). */
+export interface ApprovalOutcome {
+  /** `expired`: nobody decided before the timeout; `undecided`: the run failed while asking. */
+  readonly status: 'approved' | 'rejected' | 'expired' | 'undecided';
+  readonly approvers: readonly string[];
+  readonly by?: string;
+  readonly at?: string;
+  readonly reason?: string;
 }
 
 /**
@@ -149,6 +179,43 @@ export async function putRunningRecord(
 }
 
 /**
+ * Stores a pending approval, with its task token, on the run's `running` record; a retried request
+ * replaces it (each attempt of the task has its own token).
+ * @throws DbRefreshError when the run has no `running` record (it ended, or was never recorded)
+ */
+export async function storeApprovalRequest(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  plan: Plan,
+  approval: PendingApproval,
+): Promise<void> {
+  const key = runKey(plan.startedAt, plan.runId);
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { [HISTORY_KEYS.partitionKey]: plan.target.id, [HISTORY_KEYS.sortKey]: key },
+        UpdateExpression: 'SET #approval = :approval',
+        ConditionExpression: '#status = :running AND #runId = :runId',
+        ExpressionAttributeNames: { '#approval': 'approval', '#status': 'status', '#runId': 'runId' },
+        ExpressionAttributeValues: {
+          ':approval': approval,
+          ':running': 'running' satisfies RunStatus,
+          ':runId': plan.runId,
+        },
+      }),
+    );
+  } catch (error: unknown) {
+    if (!isConditionalCheckFailed(error)) throw error;
+    throw new DbRefreshError(
+      `Run ${plan.runId} has no running history item ${plan.target.id} / ${key} in table ${table}, ` +
+        'so its approval cannot be asked for; start the refresh again',
+      { cause: error },
+    );
+  }
+}
+
+/**
  * Records how a run ended on its history item.
  *
  * The run's own attributes are written again with the outcome, so the item is complete even if the
@@ -173,6 +240,8 @@ export async function recordOutcome(
     ...(outcome.error !== undefined && { error: outcome.error }),
     ...(outcome.cause !== undefined && { cause: outcome.cause }),
     ...(outcome.rolledBack !== undefined && { rolledBack: outcome.rolledBack }),
+    ...(outcome.scripts !== undefined && { scripts: outcome.scripts }),
+    ...(outcome.approval !== undefined && { approval: outcome.approval }),
   };
   const names = Object.keys(values);
   await doc.send(

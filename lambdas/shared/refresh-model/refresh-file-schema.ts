@@ -21,6 +21,7 @@ import {
   topicArn,
   verificationQuery,
 } from './fields';
+import { listsSomething, preservedTables, preservedUsers } from './preserved-names';
 
 export const RESTORE_TYPES = ['latestpoint', 'restorepoint', 'fromsnapshot', 'fastcloning'] as const;
 export const RDS_ENGINES = ['mysql', 'mariadb', 'postgres', 'oracle'] as const;
@@ -237,6 +238,12 @@ const scripts = z
         'Where the scripts run: "lambda" (default) or "ec2" (SSM Run Command on the runner instance).',
       )
       .optional(),
+    transaction: z
+      .enum(['none', 'per-file'])
+      .describe(
+        '"none" (default): each statement commits as it runs, as with the mysql/mariadb and psql clients, and a long script resumes across invocations. "per-file": each file runs in one transaction, all of it commits or none; the file must then finish within one invocation (15 minutes; longer work belongs in "none" or method "ec2") and may not hold its own BEGIN/COMMIT, MySQL/MariaDB statements that commit implicitly (CREATE, ALTER, DROP, TRUNCATE, GRANT...; TEMPORARY tables are fine) or PostgreSQL statements refused in a transaction block (VACUUM, ... CONCURRENTLY).',
+      )
+      .optional(),
     verify: z
       .array(verificationQuery)
       .describe('Queries that must return no rows; any row stops the refresh before the swap.')
@@ -244,6 +251,16 @@ const scripts = z
   })
   .describe(
     "SQL scripts (masking, clean-up, grants) run on the restored copy before anyone can reach it under the target's name.",
+  );
+
+const preserve = z
+  .strictObject({
+    tables: preservedTables.optional(),
+    users: preservedUsers.optional(),
+  })
+  .superRefine(listsSomething)
+  .describe(
+    'What the target keeps across the refresh: rows of tables (settings, feature flags) and users with their passwords and privileges. Read from the live target before the restore (the first refresh of a new target has nothing to keep) and written into the copy before the swap; MySQL, MariaDB and PostgreSQL only.',
   );
 
 const oldTarget = z
@@ -326,6 +343,7 @@ const head = {
 const tail = {
   adminPassword: adminPassword.optional(),
   scripts: scripts.optional(),
+  preserve: preserve.optional(),
   tags: tags.optional(),
   oldTarget: oldTarget.optional(),
   schedule: schedule.optional(),

@@ -87,6 +87,10 @@ export const PlanSchema = z.object({
   }),
   /** Steps that run; the others are skipped by a Choice. */
   steps: z.object({
+    /** A protected target: wait for an approval before anything changes. */
+    approval: z.boolean(),
+    /** Read the rows and users the target keeps before the restore, and write them into the copy. */
+    preserve: z.boolean(),
     scripts: z.boolean(),
     hookBeforeSwap: z.boolean(),
     replicas: z.boolean(),
@@ -95,6 +99,14 @@ export const PlanSchema = z.object({
     keepOldTarget: z.boolean(),
     hookAfterRefresh: z.boolean(),
   }),
+  /** Who may approve a protected target's refresh and how long the run waits; null when not protected. */
+  approval: z
+    .object({
+      /** Shown in the approval request; empty when the file names nobody (anyone allowed to approve may). */
+      approvers: z.array(z.string()),
+      timeoutSeconds: z.number().int(),
+    })
+    .nullable(),
   /** How long to keep the old target stopped before deleting it. */
   keepOldTargetSeconds: z.number().int(),
   /** Expected duration per long step, from past runs of the target, for the first wait of each poll. */

@@ -31,11 +31,14 @@ describe('RefreshFunctions', () => {
     ).toEqual([
       'admin-password/handler.ts#check',
       'admin-password/handler.ts#start',
+      'approval/handler.ts#handler',
       'finish/handler.ts#failed',
       'finish/handler.ts#succeeded',
       'hook/handler.ts#afterRefresh',
       'hook/handler.ts#beforeSwap',
       'plan/handler.ts#handler',
+      'preserve/handler.ts#capture',
+      'preserve/handler.ts#reapply',
       'replicas/handler.ts#check',
       'replicas/handler.ts#start',
       'restore/handler.ts#check',
@@ -117,6 +120,48 @@ describe('RefreshFunctions', () => {
     });
   });
 
+  it('lets the approval step write the history and publish its request to the topics', () => {
+    const approvalRole = stack.getLogicalId(stack.functions.approval.role?.node.defaultChild as never);
+    const policies = Object.values(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: approvalRole }] },
+      }),
+    );
+    const actions = policies.flatMap((policy) =>
+      (
+        policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }
+      ).Properties.PolicyDocument.Statement.flatMap(actionsOf),
+    );
+
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:UpdateItem', 'sns:Publish']));
+    expect(actions.filter((action) => /^(rds|secretsmanager|states):/.test(action))).toEqual([]);
+  });
+
+  it('lets only the preserve steps reach the preserved-data bucket, its runs/ objects, and tells them its name', () => {
+    const bucket = stack.getLogicalId(stack.preservedData.bucket.node.defaultChild as never);
+    const onBucket = statements().filter((statement) => JSON.stringify(statement.Resource).includes(bucket));
+    const roles = [stack.functions.capturePreserved, stack.functions.reapplyPreserved].map((fn) =>
+      stack.getLogicalId(fn.role?.node.defaultChild as never),
+    );
+
+    expect(onBucket.flatMap(actionsOf).sort()).toEqual(
+      ['s3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject']
+        .flatMap((action) => [action, action])
+        .sort(),
+    );
+    for (const role of roles) {
+      const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } });
+      expect(JSON.stringify(policies)).toContain('/runs/*');
+    }
+    for (const handler of ['index.capture', 'index.reapply']) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: handler,
+        Timeout: 900,
+        Environment: { Variables: { PRESERVED_DATA_BUCKET: { Ref: bucket } } },
+      });
+    }
+  });
+
   it('runs the scripts step for up to 15 minutes', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.check',
@@ -136,5 +181,11 @@ describe('RefreshStack with a database network', () => {
       Timeout: 900,
       VpcConfig: { SubnetIds: ['subnet-a', 'subnet-b'], SecurityGroupIds: ['sg-1'] },
     });
+    for (const handler of ['index.capture', 'index.reapply']) {
+      Template.fromStack(inVpc).hasResourceProperties('AWS::Lambda::Function', {
+        Handler: handler,
+        VpcConfig: { SubnetIds: ['subnet-a', 'subnet-b'], SecurityGroupIds: ['sg-1'] },
+      });
+    }
   });
 });

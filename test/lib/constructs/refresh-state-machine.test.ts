@@ -1,5 +1,6 @@
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { APPROVAL_STEP, PLAN_STEP } from '../../../lambdas/finish/record-outcome';
 import { STEP_NAMES } from '../../../lib/constructs/refresh-state-machine';
 import { RefreshStack } from '../../../lib/refresh-stack';
 import { type AslDefinition, resolveDefinition } from '../../../lib/resolve-definition';
@@ -66,8 +67,11 @@ describe('RefreshStateMachine', () => {
 
     expect(path).toEqual([
       STEP_NAMES.plan,
+      STEP_NAMES.approval,
+      STEP_NAMES.capturePreserved,
       STEP_NAMES.restore,
       STEP_NAMES.adminPassword,
+      STEP_NAMES.reapplyPreserved,
       STEP_NAMES.scripts,
       STEP_NAMES.hookBeforeSwap,
       STEP_NAMES.swap,
@@ -95,7 +99,9 @@ describe('RefreshStateMachine', () => {
   it('sends failures before the old target is retired through the rollback, and later ones straight to the record', () => {
     const firstAfterCatch = (task: string) => states[states[task]?.Catch[0].Next]?.Next;
 
+    expect(firstAfterCatch(STEP_NAMES.capturePreserved)).toBe(STEP_NAMES.rollback);
     expect(firstAfterCatch(STEP_NAMES.restore)).toBe(STEP_NAMES.rollback);
+    expect(firstAfterCatch(STEP_NAMES.reapplyPreserved)).toBe(STEP_NAMES.rollback);
     expect(firstAfterCatch(STEP_NAMES.swap)).toBe(STEP_NAMES.rollback);
     expect(firstAfterCatch(STEP_NAMES.tags)).toBe(STEP_NAMES.rollback);
     expect(firstAfterCatch(STEP_NAMES.retire)).toBe(STEP_NAMES.recordFailure);
@@ -121,6 +127,37 @@ describe('RefreshStateMachine', () => {
       ResultPath: '$.execution',
       Next: STEP_NAMES.recordFailure,
     });
+  });
+
+  it('asks for approval only when the plan says so, and waits on a task token until its timeout', () => {
+    expect(states['Approval needed?']).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.plan.steps.approval', BooleanEquals: true, Next: STEP_NAMES.approval }],
+    });
+    expect(states[STEP_NAMES.approval]).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: { Payload: { 'taskToken.$': '$$.Task.Token', 'plan.$': '$.plan' } },
+      ResultPath: '$.approval',
+      TimeoutSecondsPath: '$.plan.approval.timeoutSeconds',
+    });
+  });
+
+  it('records a rejected or timed-out approval without a rollback: nothing exists yet', () => {
+    const afterCatch = states[STEP_NAMES.approval]?.Catch[0];
+
+    expect(afterCatch).toMatchObject({ ErrorEquals: ['States.ALL'], ResultPath: '$.error' });
+    expect(states[afterCatch.Next]).toMatchObject({
+      Type: 'Pass',
+      Result: STEP_NAMES.approval,
+      ResultPath: '$.failedStep',
+      Next: STEP_NAMES.recordFailure,
+    });
+  });
+
+  it('names the approval step as the finish step expects it', () => {
+    expect(STEP_NAMES.approval).toBe(APPROVAL_STEP);
+    expect(STEP_NAMES.plan).toBe(PLAN_STEP);
   });
 
   it('bounds every loop by a Choice that counts the checks', () => {
@@ -154,6 +191,8 @@ describe('RefreshStateMachine', () => {
 
   it('skips optional steps with a Choice on the plan, not with a Lambda', () => {
     for (const [question, flag, step] of [
+      ['Data to preserve?', 'preserve', STEP_NAMES.capturePreserved],
+      ['Preserved data to reapply?', 'preserve', STEP_NAMES.reapplyPreserved],
       ['Scripts to run?', 'scripts', STEP_NAMES.scripts],
       ['Hook before swap?', 'hookBeforeSwap', STEP_NAMES.hookBeforeSwap],
       ['Replicas to create?', 'replicas', STEP_NAMES.replicas],
@@ -199,7 +238,7 @@ describe('RefreshStateMachine', () => {
       .map((fn) => Stack.of(fn).getLogicalId(fn.node.defaultChild as CfnElement));
     const used = Object.values(states)
       .filter((state) => state.Type === 'Task')
-      .map((state) => String(state.Resource).split(':function:')[1]);
+      .map((state) => String(state.Parameters?.FunctionName ?? state.Resource).split(':function:')[1]);
 
     for (const id of used) expect(functionIds).toContain(id);
     expect(new Set(used).size).toBe(functionIds.length);
