@@ -3,7 +3,7 @@ import {
   executionConsoleUrl,
   type NotificationMessage,
   subjectFor,
-} from '../finish/notification';
+} from '../shared/notification';
 import type { Plan } from '../shared/run/plan';
 
 /** The `status` attribute of an approval request, for subscription filters (approvers subscribe to it). */

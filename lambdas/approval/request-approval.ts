@@ -1,10 +1,10 @@
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { publishMessage } from '../finish/notification';
 import { DbRefreshError } from '../shared/errors';
 import { logger } from '../shared/handler';
 import { storeApprovalRequest } from '../shared/history/history-store';
+import { publishMessage } from '../shared/notification';
 import { PlanSchema } from '../shared/run/plan';
 import { approvalRequestMessage, executionName } from './approval-message';
 

@@ -9,6 +9,7 @@ import {
   recordRefusal,
   releaseLock,
 } from '../shared/history/history-store';
+import { type NotificationTopics, publishNotification } from '../shared/notification';
 import { type Plan, PlanSchema } from '../shared/run/plan';
 import { runIdOf } from '../shared/run/run-id';
 import {
@@ -21,7 +22,6 @@ import {
   type RunState,
   rejectionOf,
 } from '../shared/run/run-state';
-import { type NotificationTopics, publishNotification } from './notification';
 import { refreshFileNames } from './refresh-file-names';
 
 /** The state name of the plan step: a failure there changed nothing, so nothing was rolled back. */

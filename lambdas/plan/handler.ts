@@ -16,6 +16,7 @@ const clients = {
   kms: new KMSClient(SDK_CLIENT_CONFIG),
   history: DynamoDBDocumentClient.from(new DynamoDBClient(SDK_CLIENT_CONFIG)),
   historyTable: requireEnv('HISTORY_TABLE_NAME'),
+  scriptRunnerConfigured: (process.env.SCRIPT_RUNNER_INSTANCE_ID ?? '') !== '',
 };
 
 /** The plan task passes the execution input with the execution's ARN and start time. */

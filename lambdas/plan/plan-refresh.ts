@@ -33,6 +33,11 @@ export interface PlanClients {
   readonly kms: KMSClient;
   readonly history: DynamoDBDocumentClient;
   readonly historyTable: string;
+  /**
+   * Whether the deployment has a runner instance for scripts.method "ec2"; undefined when the caller cannot
+   * tell (`dbrefresh plan`), which leaves the check to the scripts step.
+   */
+  readonly scriptRunnerConfigured?: boolean;
 }
 
 export interface PlanRequest {
@@ -107,7 +112,7 @@ export async function resolvePlan(clients: PlanClients, request: PlanRequest): P
     expectedSeconds: await expectedDurations(clients.history, clients.historyTable, plan.target.id),
   };
   await checkKeys(clients.kms, file, source);
-  checkScripts(complete);
+  checkScripts(complete, clients.scriptRunnerConfigured);
   checkPreserve(complete);
   return complete;
 }
@@ -344,12 +349,17 @@ function checkPreserve(plan: Plan): void {
   }
 }
 
-function checkScripts(plan: Plan): void {
+function checkScripts(plan: Plan, scriptRunnerConfigured: boolean | undefined): void {
   const scripts = plan.file.scripts;
   if (!scripts) return;
   if (plan.dialect === null) {
     throw new GuardError(
       `dbrefresh runs SQL scripts on MySQL, MariaDB and PostgreSQL engines, not on ${plan.engine}; remove scripts`,
+    );
+  }
+  if (scripts.method === 'ec2' && scriptRunnerConfigured === false) {
+    throw new GuardError(
+      'scripts.method is "ec2", but this deployment has no script runner instance; deploy the stack with -c scriptRunner=true (with the vpcId, subnetIds and securityGroupIds context) or -c scriptRunnerInstanceId=<instance>, or remove scripts.method to run the scripts in Lambda',
     );
   }
 }

@@ -73,6 +73,9 @@ export class RefreshFunctions extends Construct {
     can.describeKeys(this.plan);
     can.useSecrets(this.plan, ['DescribeSecret']);
     props.history.bindReadWrite(this.plan);
+    // Without it the plan refuses scripts.method "ec2" before anything changes: there is no runner to send them to.
+    if (props.scriptRunner)
+      this.plan.addEnvironment('SCRIPT_RUNNER_INSTANCE_ID', props.scriptRunner.instanceId);
 
     this.approval = fn('Approval', 'approval', 'handler', "Ask for a protected target's approval");
     props.history.bindReadWrite(this.approval);

@@ -6,13 +6,6 @@ import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import {
-  executionConsoleUrl,
-  notificationAttributes,
-  notificationMessage,
-  notificationSubject,
-  type RunReport,
-} from '../../lambdas/finish/notification';
-import {
   describeError,
   type FinishServices,
   recordFailure,
@@ -20,6 +13,13 @@ import {
   stepDurations,
 } from '../../lambdas/finish/record-outcome';
 import { refreshFileNames } from '../../lambdas/finish/refresh-file-names';
+import {
+  executionConsoleUrl,
+  notificationAttributes,
+  notificationMessage,
+  notificationSubject,
+  type RunReport,
+} from '../../lambdas/shared/notification';
 import { runIdOf } from '../../lambdas/shared/run/run-id';
 import { awsError } from '../fixtures/aws-errors';
 import { auroraPlan, rdsPlan, runState } from '../fixtures/plans';

@@ -443,6 +443,31 @@ describe('planRefresh for an RDS instance', () => {
     expect(plan.dialect).toBe('mysql');
   });
 
+  describe('scripts.method "ec2"', () => {
+    const ec2File = () =>
+      rdsFile({ scripts: { bucket: 'app1-refresh-scripts', keys: ['01-mask.sql'], method: 'ec2' } });
+
+    it('fails, changing nothing, when the deployment has no script runner instance', async () => {
+      liveRds();
+
+      const planning = planRefresh({ ...clients, scriptRunnerConfigured: false }, request(ec2File()));
+
+      await expect(planning).rejects.toThrow(
+        /no script runner instance; deploy the stack with -c scriptRunner=true/,
+      );
+      expect(ddb).not.toHaveReceivedCommand(PutCommand);
+    });
+
+    it('plans the scripts when there is a runner, or when the caller cannot tell', async () => {
+      liveRds();
+
+      for (const scriptRunnerConfigured of [true, undefined]) {
+        const { plan } = await planRefresh({ ...clients, scriptRunnerConfigured }, request(ec2File()));
+        expect(plan.steps.scripts).toBe(true);
+      }
+    });
+  });
+
   it('restores a restorepoint inside the restorable window at that time', async () => {
     liveRds();
     rds.on(DescribeDBInstanceAutomatedBackupsCommand, { DbiResourceId: 'db-APP1PROD' }).resolves({

@@ -184,7 +184,7 @@ describe('ScriptRunner', () => {
     });
   });
 
-  it('gives no other function SSM permissions or the runner variables', () => {
+  it('gives the runner variables only to the scripts functions and the plan (which refuses "ec2" without one)', () => {
     const withVariables = template.findResources('AWS::Lambda::Function', {
       Properties: {
         Environment: { Variables: Match.objectLike({ SCRIPT_RUNNER_INSTANCE_ID: Match.anyValue() }) },
@@ -192,7 +192,7 @@ describe('ScriptRunner', () => {
     });
 
     expect(Object.keys(withVariables).sort()).toEqual(
-      [withRunner.functions.scripts.start, withRunner.functions.scripts.check]
+      [withRunner.functions.scripts.start, withRunner.functions.scripts.check, withRunner.functions.plan]
         .map((fn) => logicalId(withRunner, fn))
         .sort(),
     );

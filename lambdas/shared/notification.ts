@@ -1,8 +1,8 @@
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { logger } from '../shared/handler';
-import type { ApprovalOutcome } from '../shared/history/history-store';
-import type { Plan } from '../shared/run/plan';
-import type { ScriptResult } from '../shared/run/run-state';
+import { logger } from './handler';
+import type { ApprovalOutcome } from './history/history-store';
+import type { Plan } from './run/plan';
+import type { ScriptResult } from './run/run-state';
 
 /** SNS rejects longer subjects. */
 const MAX_SUBJECT_LENGTH = 100;
