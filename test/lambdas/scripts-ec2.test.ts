@@ -21,7 +21,7 @@ import {
 import { DbRefreshError, GuardError, PollTimeoutError, ScriptError } from '../../lambdas/shared/errors';
 import { type PollState, startPoll } from '../../lambdas/shared/poll';
 import type { Plan } from '../../lambdas/shared/run/plan';
-import { rdsPlan, runState } from '../fixtures/plans';
+import { rdsPlanWithScripts, runState } from '../fixtures/plans';
 
 const rdsMock = mockClient(RDSClient);
 const ssmMock = mockClient(SSMClient);
@@ -46,21 +46,15 @@ function dependencies(overrides: Partial<Ec2ScriptsDependencies> = {}): Ec2Scrip
 
 /** The RDS plan with its scripts on the runner instance. */
 function plan(overrides: Partial<Plan> = {}): Plan {
-  const base = rdsPlan(overrides);
-  return {
-    ...base,
-    file: {
-      ...base.file,
-      scripts: {
-        bucket: 'app1-scripts',
-        prefix: 'app1-dev/',
-        keys: ['01-mask.sql', '02-clean.sql'],
-        method: 'ec2',
-        transaction: 'per-file',
-        verify: ["SELECT id FROM users WHERE email NOT LIKE '%@example.com'"],
-      },
+  return rdsPlanWithScripts(
+    {
+      keys: ['01-mask.sql', '02-clean.sql'],
+      method: 'ec2',
+      transaction: 'per-file',
+      verify: ["SELECT id FROM users WHERE email NOT LIKE '%@example.com'"],
     },
-  };
+    overrides,
+  );
 }
 
 /** The job the runner got: the last word of the command SendCommand sent. */

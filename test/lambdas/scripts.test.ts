@@ -34,7 +34,7 @@ import type {
   TlsMode,
 } from '../../lambdas/shared/sql/connect';
 import type { SqlDialect } from '../../lambdas/shared/sql/split-statements';
-import { auroraPlan, rdsPlan, runState } from '../fixtures/plans';
+import { auroraPlan, rdsPlanWithScripts, runState } from '../fixtures/plans';
 import { statementByStatement } from '../fixtures/sql-connection';
 
 const rdsMock = mockClient(RDSClient);
@@ -120,19 +120,7 @@ function dependencies(overrides: Partial<ScriptsDependencies> = {}): ScriptsDepe
 
 /** The RDS plan with two scripts and one verification query. */
 function plan(overrides: Partial<Plan> = {}): Plan {
-  const base = rdsPlan(overrides);
-  return {
-    ...base,
-    file: {
-      ...base.file,
-      scripts: {
-        bucket: 'app1-scripts',
-        prefix: 'app1-dev/',
-        keys: ['01-mask.sql', '02-clean.sql'],
-        verify: [VERIFY],
-      },
-    },
-  };
+  return rdsPlanWithScripts({ keys: ['01-mask.sql', '02-clean.sql'], verify: [VERIFY] }, overrides);
 }
 
 /** The same plan with `scripts.transaction` "per-file". */

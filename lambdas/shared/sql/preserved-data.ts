@@ -31,6 +31,40 @@ export const PreservedTableSchema = z.object({
 });
 export type PreservedTable = z.output<typeof PreservedTableSchema>;
 
+/** What a dialect read of one listed table, to turn into the statements that put its rows back. */
+export interface CapturedRows {
+  readonly listed: string;
+  readonly schema: string;
+  readonly table: string;
+  /** `DELETE FROM <table>`, quoted as the dialect quotes. */
+  readonly deleteStatement: string;
+  /** `INSERT INTO <table> (<columns>) VALUES `. */
+  readonly insertHeader: string;
+  /** Each row as a list of SQL literals, the first column of a captured row (or null when empty). */
+  readonly rows: readonly (readonly (string | null)[])[];
+  /** Statements to run after the rows, such as moving sequences past them. */
+  readonly after?: readonly string[];
+}
+
+/** A captured table as it is stored: DELETE, the rows in INSERTs of about INSERT_BATCH_CHARACTERS, then `after`. */
+export function preservedTable(captured: CapturedRows): PreservedTable {
+  return {
+    listed: captured.listed,
+    schema: captured.schema,
+    table: captured.table,
+    rowCount: captured.rows.length,
+    insertHeader: captured.insertHeader.trimEnd(),
+    statements: [
+      captured.deleteStatement,
+      ...insertStatements(
+        captured.insertHeader,
+        captured.rows.map(([values]) => `(${values ?? ''})`),
+      ),
+      ...(captured.after ?? []),
+    ],
+  };
+}
+
 export const PreservedUserSchema = z.object({
   /** The name as `preserve.users` lists it. */
   listed: z.string(),

@@ -3,11 +3,10 @@ import { splitUserName } from '../refresh-model/preserved-names';
 import {
   type CaptureContext,
   grantLabel,
-  insertStatements,
   type LabelledStatement,
   type PreserveDialect,
-  type PreservedTable,
   type PreservedUser,
+  preservedTable,
 } from './preserved-data';
 import type { SqlSession } from './sql-session';
 
@@ -160,22 +159,14 @@ export const mysqlPreserve: PreserveDialect = {
       throw new GuardError(`Table ${listed} on the target ${context.target} has no columns to preserve`);
     }
     const { rows } = await session.run(mysqlSelectRows(found.schema, found.table, columns));
-    const header = mysqlInsertHeader(found.schema, found.table, columns);
-    const table: PreservedTable = {
+    return preservedTable({
       listed,
       schema: found.schema,
       table: found.table,
-      rowCount: rows.length,
-      insertHeader: header.trimEnd(),
-      statements: [
-        `DELETE FROM ${mysqlIdentifier(found.schema)}.${mysqlIdentifier(found.table)}`,
-        ...insertStatements(
-          header,
-          rows.map(([values]) => `(${values ?? ''})`),
-        ),
-      ],
-    };
-    return table;
+      deleteStatement: `DELETE FROM ${mysqlIdentifier(found.schema)}.${mysqlIdentifier(found.table)}`,
+      insertHeader: mysqlInsertHeader(found.schema, found.table, columns),
+      rows,
+    });
   },
 
   async captureUser(session, listed, context) {

@@ -2,10 +2,9 @@ import { GuardError } from '../errors';
 import {
   type CaptureContext,
   grantLabel,
-  insertStatements,
   type LabelledStatement,
   type PreserveDialect,
-  type PreservedTable,
+  preservedTable,
 } from './preserved-data';
 import type { SqlSession, SqlText } from './sql-session';
 
@@ -248,23 +247,15 @@ export const postgresPreserve: PreserveDialect = {
       throw new GuardError(`Table ${listed} on the target ${context.target} has no columns to preserve`);
     }
     const { rows } = await session.run(postgresSelectRows(name.schema, name.table, columns));
-    const header = postgresInsertHeader(name.schema, name.table, columns);
-    const table: PreservedTable = {
+    return preservedTable({
       listed,
       schema: name.schema,
       table: name.table,
-      rowCount: rows.length,
-      insertHeader: header.trimEnd(),
-      statements: [
-        `DELETE FROM ${qualified(name.schema, name.table)}`,
-        ...insertStatements(
-          header,
-          rows.map(([values]) => `(${values ?? ''})`),
-        ),
-        ...postgresSequenceStatements(name.schema, name.table, columns),
-      ],
-    };
-    return table;
+      deleteStatement: `DELETE FROM ${qualified(name.schema, name.table)}`,
+      insertHeader: postgresInsertHeader(name.schema, name.table, columns),
+      rows,
+      after: postgresSequenceStatements(name.schema, name.table, columns),
+    });
   },
 
   async captureUser(session, listed, context) {

@@ -227,12 +227,7 @@ export class LocalStates implements LocalService {
   describeExecution(executionArn: string): DescribeExecutionOutput {
     const record = this.execution(executionArn);
     return {
-      executionArn: record.executionArn,
-      stateMachineArn: record.stateMachineArn,
-      name: record.name,
-      status: record.status,
-      startDate: new Date(record.startDate),
-      stopDate: record.stopDate === undefined ? undefined : new Date(record.stopDate),
+      ...listItem(record),
       input: record.input,
       inputDetails: { included: true },
       output: record.output,
@@ -258,16 +253,7 @@ export class LocalStates implements LocalService {
       .sort((a, b) => b.startDate.localeCompare(a.startDate) || b.name.localeCompare(a.name));
     const { items, nextToken } = page(matching, input.maxResults, input.nextToken);
     return {
-      executions: items.map(
-        (record): ExecutionListItem => ({
-          executionArn: record.executionArn,
-          stateMachineArn: record.stateMachineArn,
-          name: record.name,
-          status: record.status,
-          startDate: new Date(record.startDate),
-          stopDate: record.stopDate === undefined ? undefined : new Date(record.stopDate),
-        }),
-      ),
+      executions: items.map(listItem),
       nextToken,
     };
   }
@@ -519,5 +505,17 @@ function page<T>(
   return {
     items: items.slice(offset, end),
     nextToken: end < items.length ? Buffer.from(`offset:${end}`).toString('base64') : undefined,
+  };
+}
+
+/** What ListExecutions says of an execution; DescribeExecution adds its input, output and error. */
+function listItem(record: ExecutionRecord): ExecutionListItem {
+  return {
+    executionArn: record.executionArn,
+    stateMachineArn: record.stateMachineArn,
+    name: record.name,
+    status: record.status,
+    startDate: new Date(record.startDate),
+    stopDate: record.stopDate === undefined ? undefined : new Date(record.stopDate),
   };
 }
