@@ -5,6 +5,8 @@
  * `Authorization` header) and hands it to the service registered under that name.
  */
 
+import type { AccessRequest, Principal } from '../iam/access';
+
 /** One HTTP request as the local endpoint hands it to a service. */
 export interface LocalRequest {
   method: string;
@@ -19,6 +21,8 @@ export interface LocalRequest {
   region: string;
   /** The fixed local account id (default `000000000000`). */
   account: string;
+  /** Who signed the request, once the endpoint has verified its signature. */
+  caller?: Principal;
 }
 
 /** What a service answers; `headers` may omit content-length (the server sets it). */
@@ -31,6 +35,12 @@ export interface LocalResponse {
 /** One emulated AWS service, registered with the server under its SigV4 service name. */
 export interface LocalService {
   readonly name: string;
+  /**
+   * What IAM authorizes for this request, as AWS would: one access per resource the action touches, with the
+   * condition keys AWS supplies (see local/iam/access.ts). The endpoint evaluates them against the caller's
+   * policies before `handle` runs.
+   */
+  accessRequests?(request: LocalRequest): Promise<readonly AccessRequest[]> | readonly AccessRequest[];
   handle(request: LocalRequest): Promise<LocalResponse>;
   /** Releases what the service holds (a child server, open files); the endpoint calls it when it closes. */
   close?(): Promise<void>;
