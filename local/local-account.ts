@@ -16,6 +16,8 @@ import { LocalSns } from './endpoint/services/sns';
 import { LocalSsm } from './endpoint/services/ssm';
 import { LocalStates } from './endpoint/services/states';
 import { EngineManager } from './engines/engine-manager';
+import { LocalIdentities } from './iam/identities';
+import { FunctionHost } from './runner/function-host';
 import { REFRESH_STATE_MACHINE_NAME, refreshStateMachine } from './runner/refresh-executions';
 import type { LocalResources } from './runner/refresh-machine';
 import { TaskTokens } from './runner/task-tokens';
@@ -132,6 +134,10 @@ export interface LocalAccount extends LocalResources {
   readonly taskTokens: TaskTokens;
   /** EventBridge Scheduler: the schedules of `refreshFilesDir`, fired while the account is open. */
   readonly schedules: AccountSchedules;
+  /** Who may sign requests: the administrator and the role sessions of the functions. */
+  readonly identities: LocalIdentities;
+  /** Lambda: runs the step functions, each in its own environments with its role's credentials. */
+  readonly functions: FunctionHost;
   close(): Promise<void>;
 }
 
@@ -145,6 +151,7 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
   // The engines run as the mysql and postgres accounts when we are root; they must be able to pass through.
   if (process.getuid?.() === 0) chmodSync(stateDir, 0o711);
   const scope = { region: LOCAL_REGION, account: LOCAL_ACCOUNT_ID };
+  const identities = LocalIdentities.open(stateDir, LOCAL_ACCOUNT_ID);
   // First: an invalid refresh file fails here, before any server starts.
   const schedules = new AccountSchedules({ stateDir, refreshFilesDir: options.refreshFilesDir, scope });
   const engines = new EngineManager({ root: enginesRootFor(stateDir) });
@@ -190,7 +197,7 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     stateDir,
     scope,
     tokens: taskTokens,
-    stateMachine: refreshStateMachine({ ...resources, ...scope, taskTokens, endpoint: () => endpoint.url }),
+    stateMachine: refreshStateMachine({ ...resources, ...scope, taskTokens, functions: () => functions }),
   });
   // The stack's outputs (lib/refresh-stack.ts) with local values, for tools that find the deployment by them.
   const cloudformation = new LocalCloudFormation({
@@ -244,6 +251,13 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
       DB_TLS: 'off',
     },
   });
+  const functions = new FunctionHost({
+    endpointUrl: endpoint.url,
+    region: LOCAL_REGION,
+    account: LOCAL_ACCOUNT_ID,
+    identities,
+    runtimeEnvironment: { POWERTOOLS_LOG_LEVEL: 'WARN', DB_TLS: 'off' },
+  });
   schedules.start(endpoint.url, LOCAL_REGION, options.onScheduleEvent);
   return {
     url: endpoint.url,
@@ -267,8 +281,11 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     preservedDataBucketName: PRESERVED_DATA_BUCKET,
     scriptRunner: LOCAL_SCRIPT_RUNNER,
     schedules,
+    identities,
+    functions,
     close: async () => {
       await schedules.stop();
+      await functions.close();
       await endpoint.close();
     },
   };

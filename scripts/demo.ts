@@ -77,7 +77,7 @@ async function main(): Promise<number> {
       { refreshFile, requestedBy: 'npm run demo' },
       {
         ...account,
-        endpointUrl: account.url,
+        functions: account.functions,
         executionName: `demo-${Date.now().toString(36)}`,
         onEvent: (event) => {
           if (event.stateType !== 'Task' || event.stateName.startsWith('Check ')) return;

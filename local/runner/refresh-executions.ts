@@ -1,6 +1,7 @@
 import type { RunInput } from '../../lambdas/shared/run/run-state';
 import type { AslDefinition } from '../../lib/resolve-definition';
 import type { LocalStateMachine } from '../endpoint/services/states';
+import type { FunctionHost } from './function-host';
 import { type LocalResources, loadRefreshMachine } from './refresh-machine';
 import { runRefreshLocally } from './run-refresh';
 import type { TaskTokens } from './task-tokens';
@@ -9,8 +10,8 @@ import type { TaskTokens } from './task-tokens';
 export const REFRESH_STATE_MACHINE_NAME = 'DbRefresh';
 
 export interface RefreshExecutionsOptions extends LocalResources {
-  /** The local endpoint's URL, read when an execution starts (the endpoint starts after its services). */
-  readonly endpoint: () => string;
+  /** The account's function host, read when an execution starts (it needs the endpoint, which starts after its services). */
+  readonly functions: () => FunctionHost;
   readonly region: string;
   readonly account: string;
   readonly taskTokens: TaskTokens;
@@ -37,7 +38,7 @@ export function refreshStateMachine(options: RefreshExecutionsOptions): LocalSta
     run: (execution, hooks) =>
       runRefreshLocally(execution.input as RunInput, {
         ...options,
-        endpointUrl: options.endpoint(),
+        functions: options.functions(),
         executionName: execution.name,
         signal: hooks.signal,
         onEvent: hooks.onEvent,

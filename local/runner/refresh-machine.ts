@@ -3,20 +3,15 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { TaskFunction } from '../../lib/constructs/task-function';
 import { RefreshStack } from '../../lib/refresh-stack';
 import { type AslDefinition, resolveDefinition } from '../../lib/resolve-definition';
+import type { LocalFunction } from './function-host';
 import { type TaskIntegration, taskTarget } from './lambda-integrations';
 
-/** What the local runner needs to run one Task state: the handler the template names and its settings. */
-export interface LocalTask {
+/** What the local runner needs to run one Task state: the function the template names, as Lambda would run it. */
+export interface LocalTask extends LocalFunction {
   readonly stateName: string;
   readonly logicalId: string;
   /** How the state calls the function (its Resource: the function, `lambda:invoke` or `.waitForTaskToken`). */
   readonly integration: TaskIntegration;
-  /** `lambdas/<step>/handler.ts`, the file the function is bundled from. */
-  readonly entry: string;
-  readonly handlerName: string;
-  readonly timeoutSeconds: number;
-  /** The function's environment, with the stack's references replaced by local values. */
-  readonly environment: Readonly<Record<string, string>>;
 }
 
 export interface RefreshMachine {
@@ -90,10 +85,13 @@ function localTask(
   return {
     stateName,
     logicalId,
+    name: logicalId,
     entry: fn.entry,
     handlerName: fn.handlerName,
     timeoutSeconds: Number(cfn.timeout ?? 3),
+    memorySize: Number(cfn.memorySize ?? 128),
     environment,
+    role: { name: stack.getLogicalId(fn.role?.node.defaultChild as CfnElement), policies: [] },
   };
 }
 

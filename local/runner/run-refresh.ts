@@ -1,13 +1,8 @@
-import { logger } from '../../lambdas/shared/handler';
 import type { RunInput } from '../../lambdas/shared/run/run-state';
 import type { AslDefinition } from '../../lib/resolve-definition';
+import type { FunctionHost } from './function-host';
 import { integrationHandler, localDefinition, taskContext } from './lambda-integrations';
-import {
-  type LocalResources,
-  type LocalTask,
-  loadRefreshMachine,
-  type RefreshMachine,
-} from './refresh-machine';
+import { type LocalResources, loadRefreshMachine, type RefreshMachine } from './refresh-machine';
 import { TaskTokens } from './task-tokens';
 
 // aws-local-stepfunctions expects Node 22's Promise.withResolvers; Node 20 lacks it.
@@ -43,19 +38,14 @@ export interface RunEvent {
 }
 
 export interface LocalRunOptions extends LocalResources {
-  /** The local AWS endpoint the handlers' SDK clients talk to. */
-  readonly endpointUrl: string;
+  /** Runs the step functions, as Lambda would, against the local account's endpoint. */
+  readonly functions: FunctionHost;
   readonly region?: string;
   readonly account?: string;
   /** Execution name; defaults to a unique one. */
   readonly executionName?: string;
   /** How long each Wait lasts locally, in milliseconds (checks then poll the local endpoint). */
   readonly waitMilliseconds?: number;
-  /**
-   * The handlers' log level (Powertools).
-   * @default "WARN"
-   */
-  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly onEvent?: (event: RunEvent) => void;
   /**
    * The time each invocation of a state's function gets, by state name, instead of the function's timeout
@@ -83,21 +73,17 @@ export interface LocalRunResult {
   readonly cause?: string;
 }
 
-type Handler = (event: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<unknown>;
-
 /**
  * Runs the synthesized refresh state machine on this machine with aws-local-stepfunctions: every
- * Task runs the handler its function names, in this process, with that function's environment and
- * the SDK pointed at the local endpoint. Waits are shortened; everything else is the real definition.
+ * Task invokes the function its state names, as Lambda would (its own environment, its role's
+ * credentials, its timeout; see function-host.ts), against the local endpoint. Waits are shortened;
+ * everything else is the real definition.
  */
 export async function runRefreshLocally(input: RunInput, options: LocalRunOptions): Promise<LocalRunResult> {
   const { StateMachine } = await import('aws-local-stepfunctions');
   const region = options.region ?? 'eu-west-1';
   const account = options.account ?? '000000000000';
   const machine = withTaskTimeouts(loadRefreshMachine(options), options.taskTimeoutSeconds);
-  configureProcess(machine.tasks, options.endpointUrl, region);
-  // The handlers share this process's one logger, which may have been created before the run.
-  logger.setLogLevel(options.logLevel ?? 'WARN');
 
   const name = options.executionName ?? `local-${Date.now().toString(36)}`;
   const executionArn = `arn:aws:states:${region}:${account}:execution:DbRefresh:${name}`;
@@ -126,7 +112,7 @@ export async function runRefreshLocally(input: RunInput, options: LocalRunOption
           integrationHandler(
             task.stateName,
             task.integration,
-            (event) => invoke(task, event),
+            (event) => options.functions.invoke(task, event),
             taskExecution,
           ) as (parameters: unknown) => Promise<never>,
         ]),
@@ -172,40 +158,6 @@ function withTaskTimeouts(
     timeoutSeconds: timeouts[task.stateName] ?? task.timeoutSeconds,
   }));
   return { ...machine, tasks };
-}
-
-const handlers = new Map<string, Handler>();
-
-async function invoke(task: LocalTask, event: unknown): Promise<unknown> {
-  const key = `${task.entry}#${task.handlerName}`;
-  let handler = handlers.get(key);
-  if (!handler) {
-    // require, not import(): under tsx's CommonJS hook (the `local up` daemon) import() of a .ts file fails.
-    const module = require(task.entry) as Record<string, unknown>;
-    const exported = module[task.handlerName];
-    if (typeof exported !== 'function')
-      throw new Error(`${task.entry} exports no function ${task.handlerName}`);
-    handler = exported as Handler;
-    handlers.set(key, handler);
-  }
-  const deadline = Date.now() + task.timeoutSeconds * 1000;
-  return handler(event, { getRemainingTimeInMillis: () => deadline - Date.now() });
-}
-
-/**
- * The handlers create their SDK clients and read their environment when first loaded, so the
- * environment is set once for the process: every function's variables (they agree on shared names)
- * and the endpoint. Credentials are dummies the local endpoint accepts.
- */
-function configureProcess(tasks: readonly LocalTask[], endpointUrl: string, region: string): void {
-  for (const task of tasks) Object.assign(process.env, task.environment);
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: endpointUrl,
-    AWS_REGION: region,
-    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
-    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-    DB_TLS: 'off',
-  });
 }
 
 async function reportEvents(

@@ -234,7 +234,7 @@ async function measureRefresh(account: LocalAccount): Promise<MeasuredRun> {
     { refreshFile, requestedBy: 'npm run bench -- refresh100mb' },
     {
       ...account,
-      endpointUrl: account.url,
+      functions: account.functions,
       executionName: `bench-${Date.now().toString(36)}`,
       waitMilliseconds: 100,
       onEvent: (event) => {

@@ -130,7 +130,7 @@ export async function openTestAccount(options: TestAccountOptions = {}): Promise
         { refreshFile, requestedBy: 'workflow test' },
         {
           ...account,
-          endpointUrl: account.url,
+          functions: account.functions,
           executionName,
           waitMilliseconds: 100,
           onEvent: refreshOptions.onEvent,
