@@ -21,13 +21,17 @@ export interface ConstraintViolation {
  */
 export function throwIfViolated(checks: readonly (ConstraintViolation | undefined)[]): void {
   const violations = checks.filter((check): check is ConstraintViolation => check !== undefined);
-  if (violations.length === 0) return;
+  if (violations.length > 0) throw validationError(violations);
+}
+
+/** The ValidationException for `violations` (at least one), worded as {@link throwIfViolated} says. */
+export function validationError(violations: readonly ConstraintViolation[]): AwsError {
   const count = `${violations.length} validation error${violations.length === 1 ? '' : 's'} detected`;
   const details = violations.map(
     ({ member, value, constraint }) =>
       `Value ${value === undefined ? '' : `'${value}' `}at '${member}' failed to satisfy constraint: ${constraint}`,
   );
-  throw new AwsError('ValidationException', `${count}: ${details.join('; ')}`);
+  return new AwsError('ValidationException', `${count}: ${details.join('; ')}`);
 }
 
 /** How a length is counted: in characters (the model's default) or in bytes of UTF-8 (payloads AWS sizes so). */
@@ -78,17 +82,6 @@ export function listSizeViolation(
     return { member, constraint: `Member must have length greater than or equal to ${rule.min}` };
   }
   return undefined;
-}
-
-/** A pattern check of an optional member; `pattern` is quoted in the message as the model writes it. */
-export function patternViolation(
-  member: string,
-  value: string | undefined,
-  pattern: RegExp,
-  modelPattern: string,
-): ConstraintViolation | undefined {
-  if (value === undefined || pattern.test(value)) return undefined;
-  return { member, value, constraint: `Member must satisfy regular expression pattern: ${modelPattern}` };
 }
 
 /** The size of a text as AWS counts payload quotas: bytes of its UTF-8 encoding. */
