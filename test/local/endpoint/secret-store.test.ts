@@ -100,6 +100,15 @@ describe('secret values and tokens', () => {
     );
   });
 
+  it('gives the only version of a new secret AWSCURRENT, whatever labels a raw request adds', async () => {
+    const body = { Name: name, SecretString: 'v1', ClientRequestToken: TOKEN_1, VersionStages: ['AWSPENDING'] };
+
+    const response = await service.handle(rawRequest('CreateSecret', body));
+
+    expect(response.status).toBe(200);
+    await expect(stagesOf(name)).resolves.toEqual({ [TOKEN_1]: ['AWSCURRENT'] });
+  });
+
   it('rejects a raw request that writes a value without a ClientRequestToken (InvalidRequestException)', async () => {
     const response = await service.handle(rawRequest('CreateSecret', { Name: name, SecretString: 'v1' }));
 
