@@ -59,8 +59,12 @@ const SETTABLE_ATTRIBUTES = new Set([
   'SQSSuccessFeedbackSampleRate',
   'TracingConfig',
 ]);
-/** A topic policy is at most 30 KB. https://docs.aws.amazon.com/general/latest/gr/sns.html */
+/**
+ * Topic policy quotas: 30 KB, 100 statements.
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-language-api-permissions-reference.html
+ */
 const MAX_POLICY_BYTES = 30_720;
+const MAX_POLICY_STATEMENTS = 100;
 
 /** An SNS topic's name, region and account, from its ARN; undefined for anything else. */
 export function parseTopicArn(arn: string): { region: string; account: string; name: string } | undefined {
@@ -125,8 +129,8 @@ export class TopicStore {
    */
   create(name: string, scope: TopicScope, attributes: Readonly<Record<string, string>> = {}): string {
     checkTopicName(name, attributes);
-    for (const [attribute, value] of Object.entries(attributes)) checkAttribute(attribute, value, true);
     const arn = `arn:aws:sns:${scope.region}:${scope.account}:${name}`;
+    for (const [attribute, value] of Object.entries(attributes)) checkAttribute(arn, attribute, value, true);
     const existing = this.topics.get(arn);
     if (existing) {
       const differs = Object.entries(attributes).some(([key, value]) => existing.attributes[key] !== value);
@@ -146,7 +150,7 @@ export class TopicStore {
   /** Sets one attribute. https://docs.aws.amazon.com/sns/latest/api/API_SetTopicAttributes.html */
   setAttribute(topicArn: string, name: string, value: string): void {
     const topic = this.require(topicArn);
-    checkAttribute(name, value, false);
+    checkAttribute(topicArn, name, value, false);
     topic.attributes[name] = value;
     this.save();
   }
@@ -231,38 +235,66 @@ function checkTopicName(name: string, attributes: Readonly<Record<string, string
 }
 
 /**
- * Only the topic attributes SNS knows can be set, FifoTopic only at creation, and a Policy must be a JSON policy
- * document of at most 30 KB with a Statement.
+ * Only the topic attributes SNS knows can be set, FifoTopic only at creation, and a Policy must be a valid topic
+ * policy (see checkPolicy).
  * https://docs.aws.amazon.com/sns/latest/api/API_SetTopicAttributes.html
  */
-function checkAttribute(name: string, value: string, creating: boolean): void {
+function checkAttribute(topicArn: string, name: string, value: string, creating: boolean): void {
   if (!SETTABLE_ATTRIBUTES.has(name) && !(creating && name === 'FifoTopic')) {
     throw new AwsError(
       'InvalidParameter',
       `Invalid parameter: AttributeName: ${name} is not an attribute SNS lets you set on a topic`,
     );
   }
-  if (name === 'Policy') checkPolicy(value);
+  if (name === 'Policy') checkPolicy(topicArn, value);
 }
 
-function checkPolicy(value: string): void {
+/**
+ * A topic policy is a JSON policy document of at most 30 KB with 1 to 100 statements, each with its own Sid,
+ * allowing or denying SNS actions on this topic alone (its Resource is the topic's ARN).
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-language-api-permissions-reference.html
+ */
+function checkPolicy(topicArn: string, value: string): void {
+  const invalid = (reason: string) =>
+    new AwsError('InvalidParameter', `Invalid parameter: Policy Error: ${reason}`);
+  if (Buffer.byteLength(value, 'utf8') > MAX_POLICY_BYTES) {
+    throw invalid(`the policy is larger than ${MAX_POLICY_BYTES} bytes`);
+  }
   let document: unknown;
   try {
     document = JSON.parse(value);
   } catch {
-    throw new AwsError('InvalidParameter', 'Invalid parameter: Policy Error: the policy is not valid JSON');
+    throw invalid('the policy is not valid JSON');
   }
-  const statement =
-    document !== null && typeof document === 'object'
-      ? (document as { Statement?: unknown }).Statement
-      : undefined;
-  if (statement === undefined || statement === null || typeof statement !== 'object') {
-    throw new AwsError('InvalidParameter', 'Invalid parameter: Policy Error: the policy has no Statement');
-  }
-  if (Buffer.byteLength(value, 'utf8') > MAX_POLICY_BYTES) {
-    throw new AwsError(
-      'InvalidParameter',
-      `Invalid parameter: Policy Error: the policy is larger than ${MAX_POLICY_BYTES} bytes`,
+  const statement = isObject(document) ? document.Statement : undefined;
+  const statements = Array.isArray(statement) ? statement : isObject(statement) ? [statement] : [];
+  if (statements.length === 0 || statements.length > MAX_POLICY_STATEMENTS) {
+    throw invalid(
+      `a topic policy has 1 to ${MAX_POLICY_STATEMENTS} statements, this one ${statements.length}`,
     );
   }
+  const sids = new Set<unknown>();
+  for (const item of statements) {
+    if (!isObject(item)) throw invalid('every statement must be an object');
+    if (item.Sid !== undefined && sids.has(item.Sid))
+      throw invalid(`the Sid ${String(item.Sid)} is not unique`);
+    sids.add(item.Sid);
+    const resources = listOf(item.Resource);
+    if (resources.length !== 1 || resources[0] !== topicArn) {
+      throw invalid(`a statement's Resource must be the topic's ARN ${topicArn}`);
+    }
+    const actions = listOf(item.Action);
+    if (actions.some((action) => typeof action !== 'string' || !/^(sns:|\*$)/i.test(action))) {
+      throw invalid('Policy statement action out of service scope!');
+    }
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function listOf(value: unknown): unknown[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
 }

@@ -29,6 +29,20 @@ beforeEach(() => {
   name = uniqueName('topic');
 });
 
+function topicArn(topicName: string, account = '000000000000'): string {
+  return `arn:aws:sns:${REGION}:${account}:${topicName}`;
+}
+
+/** A topic policy that lets `account` publish to the topic. */
+function publishPolicy(arn: string, account: string, action = 'sns:Publish') {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'publish', Effect: 'Allow', Principal: { AWS: account }, Action: action, Resource: arn },
+    ],
+  };
+}
+
 function createTopic(attributes?: Record<string, string>) {
   return fixture.sns.send(new CreateTopicCommand({ Name: name, Attributes: attributes }));
 }
@@ -51,11 +65,7 @@ describe('topic policies', () => {
   });
 
   it('keeps the policy CreateTopic and SetTopicAttributes give', async () => {
-    const allowPublish = (account: string) =>
-      JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { AWS: account }, Action: 'sns:Publish', Resource: '*' }],
-      });
+    const allowPublish = (account: string) => JSON.stringify(publishPolicy(topicArn(name), account));
     const { TopicArn = '' } = await createTopic({ Policy: allowPublish('444455556666') });
 
     await fixture.sns.send(
@@ -71,8 +81,16 @@ describe('topic policies', () => {
     });
   });
 
-  it('rejects a policy that is not a JSON policy document (InvalidParameter)', async () => {
-    await expect(createTopic({ Policy: '{"Version":"2012-10-17"' })).rejects.toMatchObject({
+  it.each([
+    ['that is not JSON', () => '{"Version":"2012-10-17"'],
+    ['without statements', () => '{"Version":"2012-10-17","Statement":[]}'],
+    ['for another topic', () => JSON.stringify(publishPolicy(topicArn('another-topic'), '444455556666'))],
+    [
+      'with an action of another service',
+      () => JSON.stringify(publishPolicy(topicArn(name), '444455556666', 'sqs:SendMessage')),
+    ],
+  ])('rejects a policy %s (InvalidParameter)', async (_what, policy) => {
+    await expect(createTopic({ Policy: policy() })).rejects.toMatchObject({
       name: 'InvalidParameterException',
       message: expect.stringContaining('Policy'),
     });
@@ -104,20 +122,10 @@ describe('topic policies', () => {
   });
 
   it('holds topics of other accounts, with their owner and policy', async () => {
-    const policy = {
-      Version: '2012-10-17',
-      Statement: [
-        { Effect: 'Allow', Principal: { AWS: '000000000000' }, Action: 'sns:Publish', Resource: '*' },
-      ],
-    };
-    const arn = fixture.local.createTopic(
-      name,
-      { region: REGION, account: OTHER_ACCOUNT },
-      {
-        Policy: JSON.stringify(policy),
-      },
-    );
+    const policy = publishPolicy(topicArn(name, OTHER_ACCOUNT), '000000000000');
+    const scope = { region: REGION, account: OTHER_ACCOUNT };
 
+    const arn = fixture.local.createTopic(name, scope, { Policy: JSON.stringify(policy) });
     await fixture.sns.send(new PublishCommand({ TopicArn: arn, Message: 'to another account' }));
 
     expect(arn).toBe(`arn:aws:sns:${REGION}:${OTHER_ACCOUNT}:${name}`);
@@ -127,7 +135,7 @@ describe('topic policies', () => {
   });
 
   it('answers undefined for a topic that does not exist', () => {
-    const arn = `arn:aws:sns:${REGION}:000000000000:none`;
+    const arn = topicArn('none');
 
     expect([
       fixture.local.topicPolicy(arn),
