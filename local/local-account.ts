@@ -161,9 +161,12 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     delayScale: options.delayScale,
     terminalStatus: options.terminalStatus,
   });
+  // Secrets and topics encrypted with a customer managed key can be used only while the key can.
+  const kms = new LocalKms({ stateDir, scope });
   const secrets = new SecretStore({
     stateDir,
     scope,
+    kms,
     rotate: (secretValue, secret) => rds.rotateAdminPassword(secretValue, secret.arn),
   });
   rds.useSecretStore({
@@ -179,11 +182,10 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
       secrets.deleteSecret({ SecretId: arn, ForceDeleteWithoutRecovery: true });
     },
   });
-  const sns = new LocalSns({ stateDir, scope });
+  const sns = new LocalSns({ stateDir, scope, kms });
   const notificationTopicArn = sns.createTopic(NOTIFICATION_TOPIC, scope);
   const s3 = new LocalS3(stateDir);
   await s3.createBucket(PRESERVED_DATA_BUCKET);
-  const kms = new LocalKms({ stateDir, scope });
   const lambda = new LocalLambda({ scope });
   const ssm = new LocalSsm();
   const resources: LocalResources = {

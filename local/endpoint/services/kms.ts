@@ -39,6 +39,12 @@ export interface CreateKeyOptions {
   /** Alias names, each starting with `alias/`. */
   readonly aliases?: readonly string[];
   readonly description?: string;
+  /**
+   * The Region and account that own the key: another account's key (a cross-account source's) is named by its
+   * key ARN or alias ARN.
+   * @default - the service's scope
+   */
+  readonly scope?: { readonly region: string; readonly account: string };
 }
 
 export interface LocalKmsOptions {
@@ -53,8 +59,9 @@ export interface LocalKmsOptions {
 
 /**
  * A local KMS that knows keys and their states, for DescribeKey (AWS JSON 1.1, `TrentService.DescribeKey`).
- * Keys are made with `createKey`; AWS managed aliases (`alias/aws/rds`) resolve to a key made on first use, as
- * in AWS. Keys of another account are not found.
+ * Keys are made with `createKey` (in any account); AWS managed aliases (`alias/aws/rds`) resolve to a key made on
+ * first use, as in AWS. Another account's key is found only by its key ARN or alias ARN; whether the caller may
+ * use it is its key policy's business (IAM).
  */
 export class LocalKms implements LocalService {
   readonly name = 'kms';
@@ -81,7 +88,7 @@ export class LocalKms implements LocalService {
 
   /** Creates a key (or replaces the one with the same id) and returns its metadata. */
   createKey(options: CreateKeyOptions = {}): KeyMetadata {
-    const { region, account } = this.scope();
+    const { region, account } = options.scope ?? this.scope();
     const keyId = options.keyId ?? randomUUID();
     for (const alias of options.aliases ?? []) {
       if (!alias.startsWith('alias/')) throw new Error(`KMS alias "${alias}" must start with "alias/"`);
@@ -127,15 +134,26 @@ export class LocalKms implements LocalService {
     return metadata(key);
   }
 
+  /**
+   * The key `id` names: a key id or alias name in the caller's Region and account, a key ARN or alias ARN in the
+   * account it names (how another account's key is used).
+   * https://docs.aws.amazon.com/kms/latest/APIReference/API_DescribeKey.html (KeyId)
+   */
   private find(id: string, scope: { region: string; account: string }): KeyRecord | undefined {
-    const arn = /^arn:aws:kms:[^:]*:(\d{12}):(.+)$/.exec(id);
-    if (arn && arn[1] !== scope.account) return undefined;
-    const resource = arn?.[2] ?? id;
+    const arn = /^arn:aws[a-z-]*:kms:([^:]*):(\d{12}):(.+)$/.exec(id);
+    const region = arn?.[1] ?? scope.region;
+    const account = arn?.[2] ?? scope.account;
+    const resource = arn?.[3] ?? id;
     if (resource.startsWith('alias/')) {
-      const key = [...this.keys.values()].find((k) => k.aliases.includes(resource));
-      return key ?? (resource.startsWith('alias/aws/') ? this.awsManagedKey(resource, scope) : undefined);
+      const key = [...this.keys.values()].find(
+        (k) => k.account === account && k.arn.split(':')[3] === region && k.aliases.includes(resource),
+      );
+      if (key || !resource.startsWith('alias/aws/') || account !== scope.account) return key;
+      return this.awsManagedKey(resource, scope);
     }
-    return this.keys.get(resource.replace(/^key\//, ''));
+    const keyId = resource.replace(/^key\//, '');
+    const key = this.keys.get(keyId);
+    return key?.arn === `arn:aws:kms:${region}:${account}:key/${keyId}` ? key : undefined;
   }
 
   private awsManagedKey(alias: string, scope: { region: string; account: string }): KeyRecord {

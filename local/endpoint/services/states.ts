@@ -29,6 +29,7 @@ import type { RunEvent } from '../../runner/run-refresh';
 import { TaskTokenError, type TaskTokens } from '../../runner/task-tokens';
 import { jsonService, operation } from '../json-protocol';
 import { AwsError, type LocalRequest, type LocalResponse, type LocalService } from '../service';
+import { checkExecutionName, checkTaskAnswer, parseExecutionInput, parseTaskOutput } from './states-limits';
 
 /** One execution as the state machine's runner starts it. */
 export interface ExecutionStart {
@@ -76,8 +77,6 @@ export interface LocalStatesOptions {
 export const DAEMON_STOPPED_CAUSE = 'the local daemon stopped';
 /** Execution names are unique for 90 days, as in Step Functions. */
 const NAME_RESERVED_MILLISECONDS = 90 * 24 * 3600 * 1000;
-const NAME = /^[A-Za-z0-9_-]{1,80}$/;
-const MAX_INPUT_BYTES = 256 * 1024;
 const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:([^:]+)$/;
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/;
 const DEFAULT_PAGE_SIZE = 100;
@@ -164,17 +163,24 @@ export class LocalStates implements LocalService {
           z.object({ maxResults: MaxResults, nextToken: z.string().optional() }),
           (input) => this.listStateMachines(input),
         ),
-        SendTaskSuccess: operation(z.object({ taskToken: z.string(), output: z.string() }), (input) =>
-          this.answerTask(input.taskToken, (token) => this.tokens.succeed(token, parseOutput(input.output))),
-        ),
+        SendTaskSuccess: operation(z.object({ taskToken: z.string(), output: z.string() }), (input) => {
+          checkTaskAnswer(input);
+          const output = parseTaskOutput(input.output);
+          return this.answerTask(input.taskToken, (token) => this.tokens.succeed(token, output));
+        }),
         SendTaskFailure: operation(
           z.object({ taskToken: z.string(), error: z.string().optional(), cause: z.string().optional() }),
-          (input) =>
-            this.answerTask(input.taskToken, (token) => this.tokens.fail(token, input.error, input.cause)),
+          (input) => {
+            checkTaskAnswer(input);
+            return this.answerTask(input.taskToken, (token) =>
+              this.tokens.fail(token, input.error, input.cause),
+            );
+          },
         ),
-        SendTaskHeartbeat: operation(z.object({ taskToken: z.string() }), (input) =>
-          this.answerTask(input.taskToken, (token) => this.tokens.heartbeat(token)),
-        ),
+        SendTaskHeartbeat: operation(z.object({ taskToken: z.string() }), (input) => {
+          checkTaskAnswer(input);
+          return this.answerTask(input.taskToken, (token) => this.tokens.heartbeat(token));
+        }),
       },
       '1.0',
     );
@@ -185,20 +191,16 @@ export class LocalStates implements LocalService {
   }
 
   /**
-   * Starts an execution, or returns the running one of the same name and input (StartExecution is
-   * idempotent for it); any other execution of that name in the last 90 days is ExecutionAlreadyExists.
+   * Starts an execution, or returns the running one of the same name and input (StartExecution is idempotent
+   * for a standard workflow); any other execution of that name in the last 90 days is ExecutionAlreadyExists.
+   * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
    */
   startExecution(input: { stateMachineArn: string; name?: string; input?: string }): StartExecutionOutput {
-    this.requireStateMachine(input.stateMachineArn);
     const name = input.name ?? randomUUID();
-    if (!NAME.test(name)) {
-      throw new AwsError(
-        'InvalidName',
-        `Invalid Name: '${name}' (an execution name is 1 to 80 letters, digits, hyphens and underscores)`,
-      );
-    }
+    checkExecutionName(name);
     const text = input.input ?? '{}';
-    const parsed = parseInput(text);
+    const parsed = parseExecutionInput(text);
+    this.requireStateMachine(input.stateMachineArn);
     const existing = this.executions.get(name);
     const now = this.now();
     if (existing && now.getTime() - Date.parse(existing.startDate) < NAME_RESERVED_MILLISECONDS) {
@@ -443,29 +445,6 @@ export class LocalStates implements LocalService {
 
   private roleArn(): string {
     return `arn:aws:iam::${this.options.scope.account}:role/${this.options.stateMachine.name}`;
-  }
-}
-
-/** An execution input: JSON text of at most 256 KiB. */
-function parseInput(text: string): unknown {
-  if (Buffer.byteLength(text, 'utf8') > MAX_INPUT_BYTES) {
-    throw new AwsError('InvalidExecutionInput', 'Invalid State Machine Execution Input: larger than 256 KiB');
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error: unknown) {
-    throw new AwsError(
-      'InvalidExecutionInput',
-      `Invalid State Machine Execution Input: '${(error as Error).message}'`,
-    );
-  }
-}
-
-function parseOutput(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error: unknown) {
-    throw new AwsError('InvalidOutput', `Invalid Output: '${(error as Error).message}'`);
   }
 }
 

@@ -67,4 +67,19 @@ describe('local KMS', () => {
       kms.send(new DescribeKeyCommand({ KeyId: `arn:aws:kms:eu-west-1:111122223333:key/${key.KeyId}` })),
     ).rejects.toMatchObject({ name: 'NotFoundException' });
   });
+
+  it("finds another account's key by its key ARN or alias ARN, never by its id or alias name", async () => {
+    const scope = { region: 'eu-west-1', account: '111122223333' };
+    const key = local.createKey({ scope, aliases: ['alias/shared-snapshots'] });
+
+    for (const id of [key.Arn, 'arn:aws:kms:eu-west-1:111122223333:alias/shared-snapshots']) {
+      const out = await kms.send(new DescribeKeyCommand({ KeyId: id }));
+      expect(out.KeyMetadata).toMatchObject({ Arn: key.Arn, AWSAccountId: '111122223333' });
+    }
+    for (const id of [key.KeyId, 'alias/shared-snapshots']) {
+      await expect(kms.send(new DescribeKeyCommand({ KeyId: id }))).rejects.toMatchObject({
+        name: 'NotFoundException',
+      });
+    }
+  });
 });

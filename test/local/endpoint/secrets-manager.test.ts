@@ -116,11 +116,23 @@ describe('secrets manager: create, describe, get', () => {
     });
   });
 
-  it('rejects an invalid secret name (ValidationException)', async () => {
+  it('rejects a name with a character outside letters, digits and /_+=.@- (InvalidParameterException)', async () => {
     await expect(
       sm.send(new CreateSecretCommand({ Name: 'bad name!', SecretString: 'x' })),
     ).rejects.toMatchObject({
+      name: 'InvalidParameterException',
+      message: expect.stringContaining('/_+=.@-'),
+    });
+  });
+
+  it('rejects a name longer than 512 characters (ValidationException)', async () => {
+    await expect(
+      sm.send(new CreateSecretCommand({ Name: 'a'.repeat(513), SecretString: 'x' })),
+    ).rejects.toMatchObject({
       name: 'ValidationException',
+      message: expect.stringContaining(
+        "at 'name' failed to satisfy constraint: Member must have length less",
+      ),
     });
   });
 
@@ -189,12 +201,17 @@ describe('secrets manager: PutSecretValue', () => {
     });
   });
 
-  it('rejects a token shorter than 32 characters (InvalidParameterException)', async () => {
+  it('rejects a token shorter than 32 characters (ValidationException)', async () => {
     await createSecret();
 
     await expect(
       sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'v2', ClientRequestToken: 'short' })),
-    ).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    ).rejects.toMatchObject({
+      name: 'ValidationException',
+      message:
+        "1 validation error detected: Value 'short' at 'clientRequestToken' failed to satisfy constraint: " +
+        'Member must have length greater than or equal to 32',
+    });
   });
 });
 

@@ -222,11 +222,55 @@ describe('local Step Functions', () => {
     });
 
     it.each([
-      ['an empty name', ''],
-      ['a name with a space', 'run 1'],
-      ['a name of 81 characters', 'r'.repeat(81)],
-    ])('rejects %s as InvalidName', async (_, name) => {
+      ['a space', 'run 1'],
+      ['a tab', 'run\t1'],
+      ['a bracket', 'run[1]'],
+      ['a wildcard', 'run-*'],
+      ['a colon', 'run:1'],
+      ['a slash', 'shop/dev'],
+      ['a dollar sign', 'run$1'],
+      ['a control character', 'run\u00071'],
+      ['a C1 control character', 'run\u00851'],
+    ])('rejects a name with %s as InvalidName', async (_, name) => {
       await expect(start(name)).rejects.toBeInstanceOf(InvalidName);
+    });
+
+    it.each([
+      ['an empty name', '', 'greater than or equal to 1'],
+      ['a name of 81 characters', 'r'.repeat(81), 'less than or equal to 80'],
+    ])('rejects %s as ValidationException', async (_, name, constraint) => {
+      await expect(start(name)).rejects.toMatchObject({
+        name: 'ValidationException',
+        message: expect.stringContaining(
+          `at 'name' failed to satisfy constraint: Member must have length ${constraint}`,
+        ),
+      });
+    });
+
+    it('takes a name of 80 characters with dots, non-ASCII letters and the other allowed characters', async () => {
+      const name = `shop.dev_run-1(é)!@'+=`.padEnd(80, 'x');
+
+      await expect(start(name)).resolves.toMatchObject({ executionArn: executionArn(name) });
+    });
+
+    it('takes an input of exactly 256 KiB of UTF-8', async () => {
+      const envelope = JSON.stringify({ padding: '' });
+      const input = { padding: 'x'.repeat(262_144 - envelope.length) };
+
+      await expect(start('run-256k', input)).resolves.toHaveProperty('executionArn');
+    });
+
+    it('rejects an input over 256 KiB of UTF-8 without quoting it (ValidationException)', async () => {
+      // 131,070 two-byte characters: under 262,144 characters, over 262,144 bytes.
+      const input = { padding: 'é'.repeat(131_070) };
+
+      await expect(start('run-big', input)).rejects.toMatchObject({
+        name: 'ValidationException',
+        message:
+          "1 validation error detected: Value at 'input' failed to satisfy constraint: " +
+          'Member must have length less than or equal to 262144',
+      });
+      expect(machine.runs.has('run-big')).toBe(false);
     });
 
     it('rejects input that is not JSON as InvalidExecutionInput', async () => {
@@ -579,6 +623,34 @@ describe('local Step Functions', () => {
       const rejected = sfn.send(new SendTaskFailureCommand({ taskToken: 'A'.repeat(128) }));
 
       await expect(rejected).rejects.toBeInstanceOf(TaskDoesNotExist);
+    });
+
+    it('rejects an output over 256 KiB of UTF-8 (ValidationException) and leaves the task waiting', async () => {
+      const token = tokens.issue(run);
+      const answer = tokens.wait(token);
+      const output = JSON.stringify({ rows: 'é'.repeat(131_070) });
+
+      const rejected = sfn.send(new SendTaskSuccessCommand({ taskToken: token, output }));
+
+      await expect(rejected).rejects.toMatchObject({
+        name: 'ValidationException',
+        message: expect.stringContaining("at 'output' failed to satisfy constraint"),
+      });
+      await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{"rows":0}' }));
+      await expect(answer).resolves.toEqual({ rows: 0 });
+    });
+
+    it('rejects a failure cause over 32,768 characters (ValidationException)', async () => {
+      const token = tokens.issue(run);
+
+      const rejected = sfn.send(
+        new SendTaskFailureCommand({ taskToken: token, error: 'Rejected', cause: 'c'.repeat(32_769) }),
+      );
+
+      await expect(rejected).rejects.toMatchObject({
+        name: 'ValidationException',
+        message: expect.stringContaining("at 'cause'"),
+      });
     });
 
     it('rejects output that is not JSON as InvalidOutput', async () => {
