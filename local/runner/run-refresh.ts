@@ -1,5 +1,6 @@
 import type { RunInput } from '../../lambdas/shared/run/run-state';
 import type { AslDefinition } from '../../lib/resolve-definition';
+import { enforceStateDataLimit, StatesDataLimitExceededError } from '../endpoint/services/states-limits';
 import type { FunctionHost } from './function-host';
 import { integrationHandler, localDefinition, taskContext } from './lambda-integrations';
 import { type LocalResources, loadRefreshMachine, type RefreshMachine } from './refresh-machine';
@@ -109,11 +110,14 @@ export async function runRefreshLocally(input: RunInput, options: LocalRunOption
       taskResourceLocalHandlers: Object.fromEntries(
         machine.tasks.map((task) => [
           task.stateName,
-          integrationHandler(
+          withDataLimits(
             task.stateName,
-            task.integration,
-            (event) => options.functions.invoke(task, event),
-            taskExecution,
+            integrationHandler(
+              task.stateName,
+              task.integration,
+              (event) => options.functions.invoke(task, event),
+              taskExecution,
+            ),
           ) as (parameters: unknown) => Promise<never>,
         ]),
       ),
@@ -125,7 +129,21 @@ export async function runRefreshLocally(input: RunInput, options: LocalRunOption
       ),
     },
   });
-  const report = reportEvents(execution.eventLogs, options.onEvent, machine.definition.States);
+  let dataLimitExceeded: StatesDataLimitExceededError | undefined;
+  const onEvent = (event: RunEvent) => {
+    if (event.type === 'succeeded' && dataLimitExceeded === undefined) {
+      try {
+        enforceStateDataLimit(event.output, event.stateName, 'output');
+      } catch (error: unknown) {
+        if (!(error instanceof StatesDataLimitExceededError)) throw error;
+        // The execution fails with it, whatever the state's Catch says.
+        dataLimitExceeded = error;
+        execution.abort();
+      }
+    }
+    options.onEvent?.(event);
+  };
+  const report = reportEvents(execution.eventLogs, onEvent, machine.definition.States);
   const abort = () => execution.abort();
   if (options.signal?.aborted) abort();
   options.signal?.addEventListener('abort', abort, { once: true });
@@ -135,6 +153,14 @@ export async function runRefreshLocally(input: RunInput, options: LocalRunOption
     return { executionArn, status: 'SUCCEEDED', output };
   } catch (error: unknown) {
     await report.catch(() => undefined);
+    if (dataLimitExceeded) {
+      return {
+        executionArn,
+        status: 'FAILED',
+        error: dataLimitExceeded.name,
+        cause: dataLimitExceeded.message,
+      };
+    }
     const cause = (error as { cause?: { name?: string; message?: string } }).cause;
     return {
       executionArn,
@@ -146,6 +172,22 @@ export async function runRefreshLocally(input: RunInput, options: LocalRunOption
     options.signal?.removeEventListener('abort', abort);
     taskExecution.tokens.closeExecution(executionArn);
   }
+}
+
+/**
+ * A task's handler that fails as Step Functions does when its input (after Parameters) or its result passes
+ * 256 KiB: States.DataLimitExceeded, which no Retry or Catch handles.
+ */
+function withDataLimits(
+  stateName: string,
+  handler: (parameters: unknown) => Promise<unknown>,
+): (parameters: unknown) => Promise<unknown> {
+  return async (parameters) => {
+    enforceStateDataLimit(parameters, stateName, 'input');
+    const result = await handler(parameters);
+    enforceStateDataLimit(result, stateName, 'result');
+    return result;
+  };
 }
 
 /** The machine with the per-invocation time of some states replaced (LocalRunOptions.taskTimeoutSeconds). */
