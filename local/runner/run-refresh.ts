@@ -94,7 +94,10 @@ export async function runRefreshLocally(input: RunInput, options: LocalRunOption
   const { StateMachine } = await import('aws-local-stepfunctions');
   const region = options.region ?? 'eu-west-1';
   const account = options.account ?? '000000000000';
-  const machine = withTaskTimeouts(loadRefreshMachine(options), options.taskTimeoutSeconds);
+  const machine = withTaskTimeouts(
+    loadRefreshMachine(options, { region, account }),
+    options.taskTimeoutSeconds,
+  );
   configureProcess(machine.tasks, options.endpointUrl, region);
   // The handlers share this process's one logger, which may have been created before the run.
   logger.setLogLevel(options.logLevel ?? 'WARN');
