@@ -3,6 +3,7 @@ import { assertValidPolicy, type PolicyKind, statementsOf } from './policy-docum
 import { matchStatement, type StatementRequest } from './policy-statement';
 import { RequestValues } from './request-context';
 
+/** How to evaluate: the clock the global time keys read. */
 export interface EvaluationOptions {
   /**
    * The time of the request (aws:CurrentTime, aws:EpochTime).

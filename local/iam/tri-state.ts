@@ -6,6 +6,7 @@
  */
 export type Tri = boolean | 'unknown';
 
+/** Undetermined: neither matched nor not matched. */
 export const UNKNOWN = 'unknown';
 
 /** Logical OR (Kleene): true when any is true, else unknown when any is unknown. */

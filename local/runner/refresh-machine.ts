@@ -29,6 +29,7 @@ export interface LocalTask {
   readonly role: LocalRole;
 }
 
+/** The synthesized refresh state machine as local mode runs it. */
 export interface RefreshMachine {
   readonly definition: AslDefinition;
   readonly tasks: readonly LocalTask[];
@@ -52,6 +53,12 @@ export interface LocalResources {
    * @default - none: the scripts step refuses method "ec2", as a stack without a runner does
    */
   readonly scriptRunner?: { readonly instanceId: string; readonly command: string };
+  /**
+   * The refresh files whose schedules the local Scheduler runs (as `cdk deploy -c refreshFiles=`): with one
+   * schedule or more, the stack has the role the schedules start executions as (`RefreshMachine.roles.schedules`).
+   * @default - no schedules, and no scheduler role
+   */
+  readonly refreshFilesDir?: string;
 }
 
 /** The account and region the stack is deployed to locally. */
@@ -65,16 +72,18 @@ const machines = new Map<string, RefreshMachine>();
 /**
  * Synthesizes the real stack in-process (no bundling) and returns its state machine definition with each Task
  * state mapped to the function the template gives it, as Lambda would run it: its handler, its environment and
- * its role, every reference resolved to the local account's resources. The result depends only on its inputs
- * and is kept for the process (a synthesis takes seconds).
+ * its role, every reference resolved to the local account's resources. The result is kept for the process (a
+ * synthesis takes seconds): it depends only on the inputs, and on which refresh files declare a schedule.
  */
 export function loadRefreshMachine(resources: LocalResources, deployment: LocalDeployment): RefreshMachine {
-  const { historyTableName, notificationTopicArn, preservedDataBucketName, scriptRunner } = resources;
+  const { historyTableName, notificationTopicArn, preservedDataBucketName, scriptRunner, refreshFilesDir } =
+    resources;
   const key = JSON.stringify([
     historyTableName,
     notificationTopicArn,
     preservedDataBucketName,
     scriptRunner,
+    refreshFilesDir,
     deployment.region,
     deployment.account,
   ]);
@@ -93,6 +102,7 @@ function synthesizeRefreshMachine(resources: LocalResources, deployment: LocalDe
       new RefreshStack(app, STACK_NAME, {
         scriptRunnerInstanceId: resources.scriptRunner?.instanceId,
         scriptRunnerCommand: resources.scriptRunner?.command,
+        refreshFilesDir: resources.refreshFilesDir,
       }),
   );
   const definition = resolveDefinition(stack);

@@ -6,6 +6,7 @@ export interface CloudFormationTemplate {
   readonly Resources: Readonly<Record<string, TemplateResource>>;
 }
 
+/** One resource of a template: its type and properties. */
 export interface TemplateResource {
   readonly Type: string;
   readonly Properties?: Readonly<Record<string, unknown>>;

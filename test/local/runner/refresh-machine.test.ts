@@ -96,6 +96,27 @@ describe('loadRefreshMachine', () => {
     expect(loadRefreshMachine({ ...resources }, { ...deployment })).toBe(machine);
   });
 
+  it('has no scheduler role without refresh files', () => {
+    expect(machine.roles.schedules.size).toBe(0);
+  });
+
+  it('gives the schedules of the refresh files a role that may start the local state machine, and no other', () => {
+    // given
+    const withSchedules = loadRefreshMachine({ ...resources, refreshFilesDir: 'refresh-files' }, deployment);
+    const [role] = withSchedules.roles.schedules.values();
+    const start = (name: string) =>
+      evaluateAccess(sessionOf(role as LocalRole), {
+        action: 'states:StartExecution',
+        resource: `arn:aws:states:eu-west-1:000000000000:stateMachine:${name}`,
+        context: {},
+      });
+
+    // then
+    expect(withSchedules.roles.schedules.size).toBeGreaterThan(0);
+    expect(start('DbRefresh').allowed).toBe(true);
+    expect(start('Other').allowed).toBe(false);
+  });
+
   it('fails when the notification topic is not in the deployment, naming the ARN to create', () => {
     expect(() =>
       loadRefreshMachine(
