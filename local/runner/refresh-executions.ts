@@ -2,12 +2,11 @@ import type { RunInput } from '../../lambdas/shared/run/run-state';
 import type { AslDefinition } from '../../lib/resolve-definition';
 import type { LocalStateMachine } from '../endpoint/services/states';
 import type { FunctionHost } from './function-host';
-import { type LocalResources, loadRefreshMachine } from './refresh-machine';
+import { type LocalResources, loadRefreshMachine, REFRESH_STATE_MACHINE_NAME } from './refresh-machine';
 import { runRefreshLocally } from './run-refresh';
 import type { TaskTokens } from './task-tokens';
 
-/** The name of the refresh state machine, in the stack and in local mode. */
-export const REFRESH_STATE_MACHINE_NAME = 'DbRefresh';
+export { REFRESH_STATE_MACHINE_NAME };
 
 export interface RefreshExecutionsOptions extends LocalResources {
   /** The account's function host, read when an execution starts (it needs the endpoint, which starts after its services). */
@@ -31,7 +30,7 @@ export function refreshStateMachine(options: RefreshExecutionsOptions): LocalSta
   return {
     name: REFRESH_STATE_MACHINE_NAME,
     definition: () => {
-      definition ??= loadRefreshMachine(options).definition;
+      definition ??= loadRefreshMachine(options, options).definition;
       return definition;
     },
     // The Plan step validates the input; StartExecution only checked that it is JSON.

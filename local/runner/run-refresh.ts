@@ -84,7 +84,10 @@ export async function runRefreshLocally(input: RunInput, options: LocalRunOption
   const { StateMachine } = await import('aws-local-stepfunctions');
   const region = options.region ?? 'eu-west-1';
   const account = options.account ?? '000000000000';
-  const machine = withTaskTimeouts(loadRefreshMachine(options), options.taskTimeoutSeconds);
+  const machine = withTaskTimeouts(
+    loadRefreshMachine(options, { region, account }),
+    options.taskTimeoutSeconds,
+  );
 
   const name = options.executionName ?? `local-${Date.now().toString(36)}`;
   const executionArn = `arn:aws:states:${region}:${account}:execution:DbRefresh:${name}`;
