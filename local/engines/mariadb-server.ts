@@ -7,6 +7,7 @@ import { EngineAccount } from './engine-account';
 import type { AdminAccount, EngineDriver, RecoverySource, ServerLocation } from './engine-driver';
 import type { BaseBackup, BinlogPosition } from './engine-store';
 import { EngineCommandError, LocalEngineError } from './errors';
+import { mysqlNativePasswordHash } from './password-verifiers';
 import {
   MAINTENANCE_USER,
   makeSocketDirectory,
@@ -136,12 +137,13 @@ export class MariadbDriver implements EngineDriver {
   }
 
   async createAdmin(server: ServerLocation, admin: AdminAccount): Promise<void> {
+    const passwordHash = mysqlNativePasswordHash(admin.password);
     await this.withConnection(server, async (connection) => {
       for (const host of ['%', 'localhost']) {
-        await secretStatement(connection, 'CREATE USER ?@? IDENTIFIED BY ?', [
+        await secretStatement(connection, 'CREATE USER ?@? IDENTIFIED BY PASSWORD ?', [
           admin.user,
           host,
-          admin.password,
+          passwordHash,
         ]);
         await connection.query('GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION', [admin.user, host]);
       }
@@ -152,9 +154,14 @@ export class MariadbDriver implements EngineDriver {
   }
 
   async setAdminPassword(server: ServerLocation, user: string, password: string): Promise<void> {
+    const passwordHash = mysqlNativePasswordHash(password);
     await this.withConnection(server, async (connection) => {
       for (const host of ['%', 'localhost']) {
-        await secretStatement(connection, 'ALTER USER ?@? IDENTIFIED BY ?', [user, host, password]);
+        await secretStatement(connection, 'ALTER USER ?@? IDENTIFIED BY PASSWORD ?', [
+          user,
+          host,
+          passwordHash,
+        ]);
       }
     });
   }
@@ -333,8 +340,9 @@ async function readBackupBinlogPosition(target: string): Promise<BinlogPosition>
 }
 
 /**
- * Runs a statement carrying a password. mysql2 attaches the statement text to its errors, so they are
- * replaced by one with the server's message only.
+ * Runs a statement carrying a password hash (never the password: the statement goes to the binary log, which
+ * replicas, restores and anyone reading the log see). mysql2 attaches the statement text to its errors, so
+ * they are replaced by one with the server's message only.
  */
 async function secretStatement(
   connection: mysql.Connection,
