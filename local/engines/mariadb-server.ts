@@ -101,6 +101,11 @@ export class MariadbDriver implements EngineDriver {
         '--character-set-server=utf8mb4',
         '--collation-server=utf8mb4_general_ci',
         '--performance-schema=OFF',
+        // TLS with the certificate the account's CA signed for this server, as an RDS DB instance serves one
+        // signed by an RDS CA (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html).
+        `--ssl-cert=${paths.certificateFile}`,
+        `--ssl-key=${paths.keyFile}`,
+        '--tls-version=TLSv1.2,TLSv1.3',
         // Local copies trade durability for speed: a crash of the machine (not of the server) may lose the last
         // second of commits, which RDS would keep.
         '--innodb-flush-log-at-trx-commit=2',

@@ -87,6 +87,12 @@ export class PostgresDriver implements EngineDriver {
       fsync: 'off',
       timezone: 'UTC',
       log_timezone: 'UTC',
+      // TLS with the certificate the account's CA signed for this server, as an RDS DB instance serves one
+      // signed by an RDS CA (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/PostgreSQL.Concepts.General.SSL.html).
+      ssl: 'on',
+      ssl_cert_file: paths.certificateFile,
+      ssl_key_file: paths.keyFile,
+      ssl_min_protocol_version: 'TLSv1.2',
       ...recoverySettings,
     };
     const args = [
