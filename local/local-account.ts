@@ -184,6 +184,7 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     notificationTopicArn,
     preservedDataBucketName: PRESERVED_DATA_BUCKET,
     scriptRunner: LOCAL_SCRIPT_RUNNER,
+    databaseCaFile: engines.certificateAuthority.certificateFile,
   };
   const taskTokens = new TaskTokens();
   const states = new LocalStates({
@@ -241,7 +242,7 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      DB_TLS: 'off',
+      DB_CA_BUNDLE: resources.databaseCaFile,
     },
   });
   schedules.start(endpoint.url, LOCAL_REGION, options.onScheduleEvent);
@@ -266,6 +267,7 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     notificationTopicArn,
     preservedDataBucketName: PRESERVED_DATA_BUCKET,
     scriptRunner: LOCAL_SCRIPT_RUNNER,
+    databaseCaFile: resources.databaseCaFile,
     schedules,
     close: async () => {
       await schedules.stop();

@@ -35,6 +35,11 @@ export interface LocalResources {
    * @default - none: the scripts step refuses method "ec2", as a stack without a runner does
    */
   readonly scriptRunner?: { readonly instanceId: string; readonly command: string };
+  /**
+   * The PEM file of the CA that signs the local servers' certificates, which the functions trust instead of the
+   * RDS CAs (DB_CA_BUNDLE): they connect with TLS verified, as on AWS.
+   */
+  readonly databaseCaFile: string;
 }
 
 /**

@@ -95,7 +95,7 @@ export async function runRefreshLocally(input: RunInput, options: LocalRunOption
   const region = options.region ?? 'eu-west-1';
   const account = options.account ?? '000000000000';
   const machine = withTaskTimeouts(loadRefreshMachine(options), options.taskTimeoutSeconds);
-  configureProcess(machine.tasks, options.endpointUrl, region);
+  configureProcess(machine.tasks, options.endpointUrl, region, options.databaseCaFile);
   // The handlers share this process's one logger, which may have been created before the run.
   logger.setLogLevel(options.logLevel ?? 'WARN');
 
@@ -194,17 +194,22 @@ async function invoke(task: LocalTask, event: unknown): Promise<unknown> {
 
 /**
  * The handlers create their SDK clients and read their environment when first loaded, so the
- * environment is set once for the process: every function's variables (they agree on shared names)
- * and the endpoint. Credentials are dummies the local endpoint accepts.
+ * environment is set once for the process: every function's variables (they agree on shared names),
+ * the endpoint, and the local servers' CA. Credentials are dummies the local endpoint accepts.
  */
-function configureProcess(tasks: readonly LocalTask[], endpointUrl: string, region: string): void {
+function configureProcess(
+  tasks: readonly LocalTask[],
+  endpointUrl: string,
+  region: string,
+  databaseCaFile: string,
+): void {
   for (const task of tasks) Object.assign(process.env, task.environment);
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: endpointUrl,
     AWS_REGION: region,
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-    DB_TLS: 'off',
+    DB_CA_BUNDLE: databaseCaFile,
   });
 }
 
