@@ -64,9 +64,9 @@ const NEW_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-
  * verified in local mode too (DB_CA_BUNDLE names `certificateFile`).
  * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html
  *
- * Its key never leaves `directory` (mode 0600 in a 0700 directory); certificates are made with the openssl
- * command. The CA is made once, in a temporary directory renamed into place, so every process of the account
- * (the endpoint, the CLI, a test) uses the same one.
+ * Its key never leaves `directory` (the key 0600, the certificate 0644, the directory 0711); certificates are
+ * made with the openssl command. The CA is made once, in a temporary directory renamed into place, so every
+ * process of the account (the endpoint, the CLI, a test) uses the same one.
  */
 export class LocalCertificateAuthority {
   /** The CA's certificate (PEM), which clients trust. */
