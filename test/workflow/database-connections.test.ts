@@ -53,7 +53,7 @@ let localTls: TlsMode;
 
 beforeAll(async () => {
   test = await openTestAccount();
-  localTls = tlsFromEnvironment({ DB_CA_BUNDLE: test.account.databaseCaFile });
+  localTls = tlsFromEnvironment({ DB_CA_BUNDLE: test.account.engines.certificateAuthority.certificateFile });
   await seedShop(test, { scripts: { '02-record-tls.sql': RECORD_TLS.mysql } });
   await test.seed({
     id: BILLING.source,
