@@ -1,18 +1,19 @@
 import { spawnSync } from 'node:child_process';
-import { findEngines } from './engines/binaries';
+import { findEngines, findOpenssl } from './engines/binaries';
 import { EngineNotInstalledError } from './engines/errors';
 
 /**
- * Finds MariaDB and PostgreSQL, installing them from Debian's packages when this is a root shell
- * with apt-get; otherwise fails with the command that installs them.
+ * Finds MariaDB, PostgreSQL and openssl (which makes their TLS certificates), installing them from Debian's
+ * packages when this is a root shell with apt-get; otherwise fails with the command that installs them.
  */
 export function ensureEngines(log: (line: string) => void): void {
   try {
     findEngines();
+    findOpenssl();
     return;
   } catch (error: unknown) {
     if (!(error instanceof EngineNotInstalledError)) throw error;
-    const packages = ['mariadb-server', 'mariadb-client', 'mariadb-backup', 'postgresql'];
+    const packages = ['mariadb-server', 'mariadb-client', 'mariadb-backup', 'postgresql', 'openssl'];
     const canInstall = process.getuid?.() === 0 && spawnSync('apt-get', ['--version']).status === 0;
     if (!canInstall) {
       throw new EngineNotInstalledError(
@@ -35,5 +36,6 @@ export function ensureEngines(log: (line: string) => void): void {
       }
     }
     findEngines();
+    findOpenssl();
   }
 }

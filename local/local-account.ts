@@ -250,7 +250,7 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      DB_TLS: 'off',
+      DB_CA_BUNDLE: engines.certificateAuthority.certificateFile,
     },
   });
   const functions = new FunctionHost({
@@ -258,7 +258,11 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     region: LOCAL_REGION,
     account: LOCAL_ACCOUNT_ID,
     identities,
-    runtimeEnvironment: { POWERTOOLS_LOG_LEVEL: 'WARN', DB_TLS: 'off' },
+    runtimeEnvironment: {
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      // The functions verify the engines' certificates against the account's own CA, as they verify RDS's.
+      DB_CA_BUNDLE: engines.certificateAuthority.certificateFile,
+    },
   });
   schedules.start(endpoint.url, LOCAL_REGION, options.onScheduleEvent);
   return {

@@ -5,7 +5,7 @@ import { SDK_CLIENT_CONFIG } from '../shared/aws/transient';
 import { requireEnv } from '../shared/env';
 import { stepHandler } from '../shared/handler';
 import { RunStateSchema } from '../shared/run/run-state';
-import { tlsModeFrom } from '../shared/sql/connect';
+import { tlsFromEnvironment } from '../shared/sql/database-tls';
 import { openSession } from '../shared/sql/sql-session';
 import { capturePreservedData } from './capture';
 import type { PreserveDependencies } from './dependencies';
@@ -17,8 +17,8 @@ const dependencies: PreserveDependencies = {
   s3: new S3Client(SDK_CLIENT_CONFIG),
   bucket: requireEnv('PRESERVED_DATA_BUCKET'),
   openSession,
-  /** `off` only in local mode; see TlsMode. */
-  tls: tlsModeFrom(process.env.DB_TLS),
+  /** Verified TLS: the RDS CAs, or local mode's CA (DB_CA_BUNDLE). */
+  tls: tlsFromEnvironment(process.env),
   now: () => new Date(),
 };
 

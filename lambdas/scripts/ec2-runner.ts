@@ -10,9 +10,9 @@ import {
   type OpenConnection,
   openConnection,
   type TlsMode,
-  tlsModeFrom,
 } from '../shared/sql/connect';
 import { connectionSettingsFor, type Login, readLogin } from '../shared/sql/database-login';
+import { tlsFromEnvironment } from '../shared/sql/database-tls';
 import {
   assertFitsOneTransaction,
   describeSqlError,
@@ -189,17 +189,13 @@ async function connectionSettings(
   return connectionSettingsFor(job.copy, login, job.dialect, secret);
 }
 
-/** Runs `main` as the command SSM starts: SDK default credentials (the instance role), DB_TLS as on Lambda. */
+/**
+ * Runs `main` as the command SSM starts: SDK default credentials (the instance role), verified TLS as on Lambda
+ * (the RDS CAs, or those of DB_CA_BUNDLE).
+ */
 async function commandLine(): Promise<void> {
   const printError = (line: string) => process.stderr.write(`${line}\n`);
-  let tls: TlsMode;
-  try {
-    tls = tlsModeFrom(process.env.DB_TLS);
-  } catch (error: unknown) {
-    printError(`${RUNNER_ERROR_PREFIX}${describeFailure(error)}`);
-    process.exitCode = 1;
-    return;
-  }
+  const tls = tlsFromEnvironment(process.env);
   const secrets = new SecretsManagerClient(SDK_CLIENT_CONFIG);
   const s3 = new S3Client(SDK_CLIENT_CONFIG);
   try {

@@ -5,7 +5,8 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { SDK_CLIENT_CONFIG } from '../shared/aws/transient';
 import { type StepContext, stepHandler } from '../shared/handler';
 import { RunStateSchema } from '../shared/run/run-state';
-import { openConnection, tlsModeFrom } from '../shared/sql/connect';
+import { openConnection } from '../shared/sql/connect';
+import { tlsFromEnvironment } from '../shared/sql/database-tls';
 import {
   checkScriptsOnEc2,
   DEFAULT_RUNNER_COMMAND,
@@ -17,8 +18,8 @@ import { checkScripts, reserveMillisecondsFrom, type ScriptsDependencies, startS
 const rds = new RDSClient(SDK_CLIENT_CONFIG);
 const secrets = new SecretsManagerClient(SDK_CLIENT_CONFIG);
 const s3 = new S3Client(SDK_CLIENT_CONFIG);
-/** `off` only in local mode; see TlsMode. */
-const tls = tlsModeFrom(process.env.DB_TLS);
+/** Verified TLS: the RDS CAs, or local mode's CA (DB_CA_BUNDLE). */
+const tls = tlsFromEnvironment(process.env);
 /** Unset in the stack (60 s); local workflow tests shorten it so a script spans several invocations. */
 const reserveMilliseconds = reserveMillisecondsFrom(process.env.SCRIPTS_RESERVE_MILLISECONDS);
 const ssm = new SSMClient(SDK_CLIENT_CONFIG);

@@ -47,6 +47,12 @@ export class HookError extends namedError('HookError') {}
 /** A throttling or transient AWS error that survived the handler's own retries; Step Functions retries it. */
 export class TransientAwsError extends namedError('TransientAwsError') {}
 
+/**
+ * A database connection's TLS failed: the server's certificate did not verify against the trusted CAs or the
+ * host name, or the server offered no TLS. The message names the host, the CAs trusted and the fix.
+ */
+export class DatabaseTlsError extends namedError('DatabaseTlsError') {}
+
 /** Names for Retry/Catch `ErrorEquals`. */
 export const ERROR_NAMES = {
   pollTimeout: PollTimeoutError.errorName,

@@ -157,6 +157,18 @@ export function findPostgres(directories: readonly string[] = defaultSearchPath(
   );
 }
 
+const OPENSSL_PROGRAM: Program = { names: ['openssl'], aptPackage: 'openssl' };
+
+/**
+ * Locates the openssl command, which issues the local servers' TLS certificates.
+ * @throws EngineNotInstalledError naming the apt package
+ */
+export function findOpenssl(directories: readonly string[] = defaultSearchPath()): string {
+  const file = findProgram(OPENSSL_PROGRAM, directories);
+  if (file === undefined) throw notInstalled('OpenSSL', [OPENSSL_PROGRAM], directories);
+  return file;
+}
+
 /**
  * Locates the programs of both engines.
  * @throws EngineNotInstalledError for the first engine with a missing program, naming the apt package

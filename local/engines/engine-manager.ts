@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultSearchPath, findMariadb, findPostgres, type LocalEngine } from './binaries';
+import { defaultSearchPath, findMariadb, findOpenssl, findPostgres, type LocalEngine } from './binaries';
+import { LocalCertificateAuthority } from './certificate-authority';
 import type { EngineDriver, ServerLocation } from './engine-driver';
 import {
   type BaseBackup,
@@ -97,6 +98,11 @@ interface Started {
  */
 export class EngineManager {
   readonly root: string;
+  /**
+   * Signs the TLS certificate every server of this root serves (`<root>/ca`); clients trust its
+   * `certificateFile` as functions on AWS trust the RDS CAs.
+   */
+  readonly certificateAuthority: LocalCertificateAuthority;
   private readonly store: EngineStore;
   private readonly searchPath: readonly string[];
   private readonly drivers = new Map<LocalEngine, EngineDriver>();
@@ -107,6 +113,9 @@ export class EngineManager {
     this.root = path.resolve(options.root ?? EngineManager.defaultRoot());
     this.store = new EngineStore(this.root);
     this.searchPath = options.searchPath ?? defaultSearchPath();
+    this.certificateAuthority = new LocalCertificateAuthority(path.join(this.root, 'ca'), () =>
+      findOpenssl(this.searchPath),
+    );
   }
 
   /** `<project>/.dbrefresh/engines`: local state that persists between commands (git-ignored). */
@@ -148,7 +157,11 @@ export class EngineManager {
     return this.lock.run([id], async () => {
       const record = await this.store.readServer(id);
       if ((await this.runningPid(record)) !== undefined) return this.statusOf(record);
-      const pid = await this.driver(record.engine).start(this.location(record));
+      const driver = this.driver(record.engine);
+      const location = this.location(record);
+      // A server made before its certificate ends, or by a copy of the account with another CA, gets a new one.
+      await this.certificateAuthority.ensureServerCertificate(driver.account, location.paths);
+      const pid = await driver.start(location);
       const started: ServerRecord = { ...record, pid, stoppedAt: undefined };
       await this.store.writeServer(started);
       return this.statusOf(started);
@@ -353,8 +366,8 @@ export class EngineManager {
   }
 
   /**
-   * Claims the server's directory, runs `build` to fill and start it, records it and takes its first base
-   * backup. On any failure the half-made server is killed and deleted, so the same id can be tried again.
+   * Claims the server's directory, gives it a TLS certificate, runs `build` to fill and start it, records it and
+   * takes its first base backup. On any failure the half-made server is killed and deleted, so the same id can be tried again.
    */
   private async provision(
     driver: EngineDriver,
@@ -375,6 +388,8 @@ export class EngineManager {
       await driver.account.makeDirectory(server.paths.directory);
       await driver.account.makeDirectory(server.paths.changeLogDirectory);
       await driver.account.makeDirectory(server.paths.backupsDirectory);
+      // Its own certificate, whatever data it starts from: a copy's data directory carries none.
+      await this.certificateAuthority.ensureServerCertificate(driver.account, server.paths);
       const started = await build(server);
       const record: ServerRecord = {
         id: target.id,

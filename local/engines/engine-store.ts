@@ -72,6 +72,9 @@ export interface ServerPaths {
   readonly changeLogDirectory: string;
   readonly backupsDirectory: string;
   readonly logFile: string;
+  /** The server's TLS certificate (signed by the account's CA) and its key: beside the data, never copied with it. */
+  readonly certificateFile: string;
+  readonly keyFile: string;
 }
 
 /**
@@ -79,11 +82,13 @@ export interface ServerPaths {
  *
  * ```
  * <root>/templates/<engine>/              initialised data directory copied by every new server
+ * <root>/ca/ca.pem, ca-key.pem            the account's certificate authority (LocalCertificateAuthority)
  * <root>/servers/<id>/server.json         ServerRecord
  *                    /data/               data directory
  *                    /changes/            binary logs (MariaDB) or WAL archive (PostgreSQL)
  *                    /backups/<time>/     automated base backups
  *                    /server.log          the server's output
+ *                    /tls-certificate.pem the server's TLS certificate, and tls-key.pem its key
  * <root>/snapshots/<name>/snapshot.json   SnapshotRecord
  *                        /data/           data directory
  * ```
@@ -108,6 +113,8 @@ export class EngineStore {
       changeLogDirectory: path.join(directory, 'changes'),
       backupsDirectory: path.join(directory, 'backups'),
       logFile: path.join(directory, 'server.log'),
+      certificateFile: path.join(directory, 'tls-certificate.pem'),
+      keyFile: path.join(directory, 'tls-key.pem'),
     };
   }
 

@@ -7,6 +7,7 @@ import { EngineAccount } from './engine-account';
 import type { AdminAccount, EngineDriver, RecoverySource, ServerLocation } from './engine-driver';
 import type { BaseBackup, BinlogPosition } from './engine-store';
 import { EngineCommandError, LocalEngineError } from './errors';
+import { mysqlNativePasswordHash } from './password-verifiers';
 import {
   MAINTENANCE_USER,
   makeSocketDirectory,
@@ -100,6 +101,11 @@ export class MariadbDriver implements EngineDriver {
         '--character-set-server=utf8mb4',
         '--collation-server=utf8mb4_general_ci',
         '--performance-schema=OFF',
+        // TLS with the certificate the account's CA signed for this server, as an RDS DB instance serves one
+        // signed by an RDS CA (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html).
+        `--ssl-cert=${paths.certificateFile}`,
+        `--ssl-key=${paths.keyFile}`,
+        '--tls-version=TLSv1.2,TLSv1.3',
         // Local copies trade durability for speed: a crash of the machine (not of the server) may lose the last
         // second of commits, which RDS would keep.
         '--innodb-flush-log-at-trx-commit=2',
@@ -136,12 +142,13 @@ export class MariadbDriver implements EngineDriver {
   }
 
   async createAdmin(server: ServerLocation, admin: AdminAccount): Promise<void> {
+    const passwordHash = mysqlNativePasswordHash(admin.password);
     await this.withConnection(server, async (connection) => {
       for (const host of ['%', 'localhost']) {
-        await secretStatement(connection, 'CREATE USER ?@? IDENTIFIED BY ?', [
+        await secretStatement(connection, 'CREATE USER ?@? IDENTIFIED BY PASSWORD ?', [
           admin.user,
           host,
-          admin.password,
+          passwordHash,
         ]);
         await connection.query('GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION', [admin.user, host]);
       }
@@ -152,9 +159,14 @@ export class MariadbDriver implements EngineDriver {
   }
 
   async setAdminPassword(server: ServerLocation, user: string, password: string): Promise<void> {
+    const passwordHash = mysqlNativePasswordHash(password);
     await this.withConnection(server, async (connection) => {
       for (const host of ['%', 'localhost']) {
-        await secretStatement(connection, 'ALTER USER ?@? IDENTIFIED BY ?', [user, host, password]);
+        await secretStatement(connection, 'ALTER USER ?@? IDENTIFIED BY PASSWORD ?', [
+          user,
+          host,
+          passwordHash,
+        ]);
       }
     });
   }
@@ -333,8 +345,9 @@ async function readBackupBinlogPosition(target: string): Promise<BinlogPosition>
 }
 
 /**
- * Runs a statement carrying a password. mysql2 attaches the statement text to its errors, so they are
- * replaced by one with the server's message only.
+ * Runs a statement carrying a password hash (never the password: the statement goes to the binary log, which
+ * replicas, restores and anyone reading the log see). mysql2 attaches the statement text to its errors, so
+ * they are replaced by one with the server's message only.
  */
 async function secretStatement(
   connection: mysql.Connection,

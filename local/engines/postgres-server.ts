@@ -7,6 +7,7 @@ import { EngineAccount } from './engine-account';
 import type { AdminAccount, EngineDriver, RecoverySource, ServerLocation } from './engine-driver';
 import type { BaseBackup } from './engine-store';
 import { LocalEngineError } from './errors';
+import { scramSha256Verifier } from './password-verifiers';
 import {
   MAINTENANCE_USER,
   makeSocketDirectory,
@@ -86,6 +87,12 @@ export class PostgresDriver implements EngineDriver {
       fsync: 'off',
       timezone: 'UTC',
       log_timezone: 'UTC',
+      // TLS with the certificate the account's CA signed for this server, as an RDS DB instance serves one
+      // signed by an RDS CA (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/PostgreSQL.Concepts.General.SSL.html).
+      ssl: 'on',
+      ssl_cert_file: paths.certificateFile,
+      ssl_key_file: paths.keyFile,
+      ssl_min_protocol_version: 'TLSv1.2',
       ...recoverySettings,
     };
     const args = [
@@ -139,7 +146,7 @@ export class PostgresDriver implements EngineDriver {
         client,
         admin.user,
         `CREATE ROLE ${user} WITH LOGIN SUPERUSER PASSWORD `,
-        admin.password,
+        scramSha256Verifier(admin.password),
       );
       if (admin.databaseName !== undefined) {
         await client.query(`CREATE DATABASE ${client.escapeIdentifier(admin.databaseName)} OWNER ${user}`);
@@ -149,7 +156,12 @@ export class PostgresDriver implements EngineDriver {
 
   async setAdminPassword(server: ServerLocation, user: string, password: string): Promise<void> {
     await this.withClient(server, (client) =>
-      secretStatement(client, user, `ALTER ROLE ${client.escapeIdentifier(user)} WITH PASSWORD `, password),
+      secretStatement(
+        client,
+        user,
+        `ALTER ROLE ${client.escapeIdentifier(user)} WITH PASSWORD `,
+        scramSha256Verifier(password),
+      ),
     );
   }
 
@@ -233,18 +245,20 @@ async function removeRuntimeFiles(dataDirectory: string): Promise<void> {
 }
 
 /**
- * Runs `prefix` followed by the password as a literal. PostgreSQL logs the text of a failing statement,
- * so the session stops that first; the error thrown names the role, never the statement.
+ * Runs `prefix` followed by a SCRAM verifier as a literal: never the password, which the server log (a failing or
+ * logged statement) or pg_stat_statements would keep. PostgreSQL logs the text of a failing statement, so the
+ * session stops that first, as a verifier is still worth keeping out of logs; the error thrown names the role,
+ * never the statement.
  */
 async function secretStatement(
   client: Client,
   user: string,
   prefix: string,
-  password: string,
+  verifier: string,
 ): Promise<void> {
   await client.query('SET log_min_error_statement = panic');
   try {
-    await client.query(`${prefix}${client.escapeLiteral(password)}`);
+    await client.query(`${prefix}${client.escapeLiteral(verifier)}`);
   } catch (error: unknown) {
     const { code, message } = error as { code?: string; message?: string };
     // A syntax error quotes the statement near the error, which could be the password.

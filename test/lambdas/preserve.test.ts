@@ -28,6 +28,7 @@ import { errorsOf, formatProblem, parseRefreshFile } from '../../lambdas/shared/
 import { splitTableName, splitUserName } from '../../lambdas/shared/refresh-model/preserved-names';
 import type { Plan } from '../../lambdas/shared/run/plan';
 import type { ConnectionSettings, TlsMode } from '../../lambdas/shared/sql/connect';
+import { RDS_TLS } from '../../lambdas/shared/sql/database-tls';
 import { grantLabel, insertStatements, type PreservedData } from '../../lambdas/shared/sql/preserved-data';
 import {
   MYSQL_SESSION,
@@ -115,7 +116,7 @@ function dependencies(): PreserveDependencies {
     s3: new S3Client({ region: 'eu-west-1' }),
     bucket: BUCKET,
     openSession: server.openSession,
-    tls: 'required',
+    tls: RDS_TLS,
     now: () => NOW,
   };
 }
@@ -534,7 +535,7 @@ describe('capturePreservedData', () => {
           password: CURRENT_PASSWORD,
           database: undefined,
         },
-        tls: 'required',
+        tls: RDS_TLS,
       },
     ]);
     expect(server.statements.slice(0, 5)).toEqual([
@@ -893,7 +894,7 @@ describe('reapplyPreservedData', () => {
           password: PENDING_PASSWORD,
           database: undefined,
         },
-        tls: 'required',
+        tls: RDS_TLS,
       },
     ]);
     const data = capturedData();

@@ -13,6 +13,7 @@ import {
 } from '../../lambdas/scripts/ec2-runner';
 import { DbRefreshError, ScriptError } from '../../lambdas/shared/errors';
 import type { ConnectionSettings, SqlConnection } from '../../lambdas/shared/sql/connect';
+import { RDS_TLS } from '../../lambdas/shared/sql/database-tls';
 import type { SqlDialect } from '../../lambdas/shared/sql/split-statements';
 import { statementByStatement } from '../fixtures/sql-connection';
 
@@ -96,7 +97,7 @@ function dependencies(): RunnerDependencies & { printError: (line: string) => vo
     secrets: new SecretsManagerClient({}),
     s3: new S3Client({}),
     openConnection: database.openConnection,
-    tls: 'required',
+    tls: RDS_TLS,
     // Every reading of the clock is 250 ms after the one before.
     clock: () => {
       clock += 250;

@@ -33,6 +33,7 @@ import type {
   StatementResult,
   TlsMode,
 } from '../../lambdas/shared/sql/connect';
+import { RDS_TLS } from '../../lambdas/shared/sql/database-tls';
 import type { SqlDialect } from '../../lambdas/shared/sql/split-statements';
 import { auroraPlan, rdsPlanWithScripts, runState } from '../fixtures/plans';
 import { statementByStatement } from '../fixtures/sql-connection';
@@ -110,7 +111,7 @@ function dependencies(overrides: Partial<ScriptsDependencies> = {}): ScriptsDepe
     secrets: new SecretsManagerClient({}),
     s3: new S3Client({}),
     openConnection: database.openConnection,
-    tls: 'required',
+    tls: RDS_TLS,
     context: { remainingMilliseconds: () => database.remainingMilliseconds },
     now: () => NOW,
     reserveMilliseconds: 60_000,
@@ -187,7 +188,7 @@ describe('startScripts', () => {
     expect(database.opened[0]).toEqual({
       dialect: 'mysql',
       settings: { host: HOST, port: 3306, user: 'admin', password: PASSWORD, database: 'app1' },
-      tls: 'required',
+      tls: RDS_TLS,
     });
     expect(database.opened).toHaveLength(3);
     expect(database.closed).toBe(3);

@@ -1,6 +1,9 @@
-import type { ConnectionOptions, Connection as MysqlConnection } from 'mysql2/promise';
+import { isIP } from 'node:net';
+import type { Connection as MysqlConnection, ConnectionOptions as MysqlOptions } from 'mysql2/promise';
 import type { Client as PgClient, ClientConfig as PgClientConfig } from 'pg';
 import { logger } from '../handler';
+import type { TlsMode } from './database-tls';
+import { checkAddressIdentity, mysqlSsl, postgresSsl, withTlsErrors } from './driver-tls';
 import type { SqlDialect } from './split-statements';
 
 /** What a statement did: rows it returned and rows it changed. Never the rows themselves. */
@@ -45,24 +48,7 @@ export interface ConnectionSettings {
   readonly database?: string;
 }
 
-/**
- * How the connection is protected.
- *
- * - `required` (the default): always encrypted. The server certificate is verified only when
- *   NODE_EXTRA_CA_CERTS is set (on Lambda, to the RDS CA bundle `/var/runtime/ca-cert.pem`), because Node 20
- *   does not trust the RDS certificate authorities by default; without it the connection is encrypted but
- *   unverified, which still keeps the password and data off the wire while the copy is only reachable from
- *   inside its VPC and security group.
- * - `off`: plain TCP, for local mode, where the engines run in containers without certificates.
- */
-export type TlsMode = 'off' | 'required';
-
-/** Reads the TLS mode from the value of DB_TLS (unset means `required`), failing on anything else. */
-export function tlsModeFrom(value: string | undefined): TlsMode {
-  if (value === undefined || value === '' || value === 'required') return 'required';
-  if (value === 'off') return 'off';
-  throw new Error(`DB_TLS is "${value}"; it must be "required" (the default) or "off" (local mode only)`);
-}
+export type { TlsMode } from './database-tls';
 
 /** Opens one connection to the copy; the caller closes it. */
 export type OpenConnection = (
@@ -77,11 +63,6 @@ const CONNECT_TIMEOUT_MILLISECONDS = 10_000;
 export const openConnection: OpenConnection = (dialect, settings, tls) =>
   dialect === 'mysql' ? openMysql(settings, tls) : openPostgres(settings, tls);
 
-/** Whether the server's certificate can be verified: only with the RDS CAs added to Node's trust store. */
-function verifiesCertificate(): boolean {
-  return (process.env.NODE_EXTRA_CA_CERTS ?? '') !== '';
-}
-
 /**
  * A mysql2 connection as dbrefresh opens every one (the mariadb client's SQL mode, TLS, timeouts, an error
  * listener); `options` adds what the caller needs (rows as arrays, a type cast).
@@ -89,28 +70,31 @@ function verifiesCertificate(): boolean {
 export async function connectMysql(
   settings: ConnectionSettings,
   tls: TlsMode,
-  options: Partial<ConnectionOptions> = {},
+  options: Partial<MysqlOptions> = {},
 ): Promise<MysqlConnection> {
-  const verify = verifiesCertificate();
+  const ssl = await mysqlSsl(tls, settings.host);
   // Each driver is loaded on first use: a run needs only one of them, and loading both slows the cold start.
   const { default: mysql } = await import('mysql2/promise');
-  const connection = await mysql.createConnection({
-    host: settings.host,
-    port: settings.port,
-    user: settings.user,
-    password: settings.password,
-    database: settings.database,
-    connectTimeout: CONNECT_TIMEOUT_MILLISECONDS,
-    multipleStatements: false,
-    // mysql2 asks for IGNORE_SPACE by default; the mariadb client does not, and MariaDB stores the SQL mode
-    // with every routine and trigger a script creates (IGNORE_SPACE makes function names reserved words).
-    flags: ['-IGNORE_SPACE'],
-    // mysql2 captures a stack trace for every query by default, which doubled its CPU time per statement on a
-    // 100,000-statement script (npm run bench -- masking); our errors name the file and statement instead.
-    trace: false,
-    ssl: tls === 'off' ? undefined : { rejectUnauthorized: verify, verifyIdentity: verify },
-    ...options,
-  });
+  const connection = await withTlsErrors(settings, tls, () =>
+    mysql.createConnection({
+      host: settings.host,
+      port: settings.port,
+      user: settings.user,
+      password: settings.password,
+      database: settings.database,
+      connectTimeout: CONNECT_TIMEOUT_MILLISECONDS,
+      multipleStatements: false,
+      // mysql2 asks for IGNORE_SPACE by default; the mariadb client does not, and MariaDB stores the SQL mode
+      // with every routine and trigger a script creates (IGNORE_SPACE makes function names reserved words).
+      flags: ['-IGNORE_SPACE'],
+      // mysql2 captures a stack trace for every query by default, which doubled its CPU time per statement on a
+      // 100,000-statement script (npm run bench -- masking); our errors name the file and statement instead.
+      trace: false,
+      ssl,
+      ...options,
+    }),
+  );
+  if (tls !== 'off' && isIP(settings.host) !== 0) checkAddressIdentity(connection, settings, tls);
   // An idle connection that drops emits 'error'; unheard, it would end the Lambda process.
   connection.on('error', (error: unknown) => logConnectionError('mysql', error));
   return connection;
@@ -205,6 +189,7 @@ export async function connectPostgres(
   tls: TlsMode,
   options: Partial<PgClientConfig> = {},
 ): Promise<PgClient> {
+  const ssl = await postgresSsl(tls);
   const { Client } = await import('pg');
   const client: PgClient = new Client({
     host: settings.host,
@@ -213,11 +198,11 @@ export async function connectPostgres(
     password: settings.password,
     database: settings.database,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MILLISECONDS,
-    ssl: tls === 'off' ? false : { rejectUnauthorized: verifiesCertificate() },
+    ssl,
     ...options,
   });
   client.on('error', (error: unknown) => logConnectionError('pg', error));
-  await client.connect();
+  await withTlsErrors(settings, tls, () => client.connect());
   return client;
 }
 

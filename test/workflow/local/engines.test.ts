@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,7 +38,10 @@ interface Session {
   close(): Promise<void>;
 }
 
-async function connect(server: ServerStatus, password: string): Promise<Session> {
+/** The CA every session trusts: the engines root's, so every server must serve TLS with a certificate of it. */
+let trustedCa: string;
+
+async function connect(server: ServerStatus, password: string, ca = trustedCa): Promise<Session> {
   const settings = {
     host: server.host,
     port: server.port,
@@ -47,13 +50,16 @@ async function connect(server: ServerStatus, password: string): Promise<Session>
     database: server.databaseName,
   };
   if (server.engine === 'mariadb') {
-    const connection = await mysql.createConnection(settings);
+    const connection = await mysql.createConnection({
+      ...settings,
+      ssl: { ca, rejectUnauthorized: true, verifyIdentity: true },
+    });
     return {
       query: async (sql) => (await connection.query<mysql.RowDataPacket[]>(sql))[0],
       close: () => connection.end(),
     };
   }
-  const client = new Client(settings);
+  const client = new Client({ ...settings, ssl: { ca, rejectUnauthorized: true } });
   await client.connect();
   return { query: async (sql) => (await client.query(sql)).rows, close: () => client.end() };
 }
@@ -79,6 +85,22 @@ async function labels(server: ServerStatus, password: string): Promise<string[]>
     session.query('SELECT label FROM items ORDER BY label'),
   );
   return rows.map((row) => String(row.label));
+}
+
+function serverPaths(root: string, id: string) {
+  const directory = path.join(root, 'servers', id);
+  return { changeLogDirectory: path.join(directory, 'changes'), logFile: path.join(directory, 'server.log') };
+}
+
+/** The server's binary logs as mariadb-binlog prints them (statements, and row events decoded). */
+async function decodedBinlogs(changeLogDirectory: string): Promise<string> {
+  const files = (await readdir(changeLogDirectory)).filter((file) => /\.\d+$/.test(file));
+  const { stdout } = await promisify(execFile)(
+    findMariadb().binlog,
+    ['--no-defaults', '--verbose', ...files.map((file) => path.join(changeLogDirectory, file))],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  return stdout;
 }
 
 /** Runs one manager method in a separate Node.js process, as the CLI or the local RDS endpoint would. */
@@ -140,6 +162,8 @@ describe('EngineManager', () => {
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'dbrefresh-engines-'));
     manager = new EngineManager({ root });
+    await manager.certificateAuthority.ensure();
+    trustedCa = await readFile(manager.certificateAuthority.certificateFile, 'utf8');
   });
 
   afterAll(async () => {
@@ -196,6 +220,49 @@ describe('EngineManager', () => {
 
       await expect(connect(source, FIRST_PASSWORD)).rejects.toThrow(WRONG_PASSWORD[engine]);
       expect(await labels(source, SECOND_PASSWORD)).toEqual(['initial-1', 'initial-2']);
+    });
+
+    it('serves TLS with a certificate of the engines root CA, which a client trusting another CA refuses', async () => {
+      // given
+      const otherRoot = await mkdtemp(path.join(os.tmpdir(), 'dbrefresh-other-ca-'));
+      const other = new EngineManager({ root: otherRoot });
+      await other.certificateAuthority.ensure();
+      const otherCa = await readFile(other.certificateAuthority.certificateFile, 'utf8');
+      await rm(otherRoot, { recursive: true, force: true });
+
+      // when
+      const version = await withSession(source, password, (session) =>
+        session.query(
+          engine === 'mariadb'
+            ? "SHOW SESSION STATUS LIKE 'Ssl_version'"
+            : 'SELECT version AS "Value" FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+        ),
+      );
+
+      // then
+      expect(version[0]?.Value).toMatch(/^TLSv1\.[23]$/);
+      await expect(connect(source, password, otherCa)).rejects.toThrow(/certificate/);
+    });
+
+    it('keeps the admin password out of its logs: statements carry only its hash', async () => {
+      // given: the server created the admin user and changed its password
+      const { changeLogDirectory, logFile } = serverPaths(root, sourceId);
+
+      // when
+      const changeLogs = await Promise.all(
+        (await readdir(changeLogDirectory)).map((file) => readFile(path.join(changeLogDirectory, file))),
+      );
+      const decoded =
+        engine === 'mariadb' ? await decodedBinlogs(changeLogDirectory) : 'no binary log: WAL is read raw';
+
+      // then
+      for (const secret of [FIRST_PASSWORD, SECOND_PASSWORD]) {
+        for (const bytes of [...changeLogs, await readFile(logFile)])
+          expect(bytes.includes(secret)).toBe(false);
+        expect(decoded).not.toContain(secret);
+      }
+      if (engine === 'mariadb')
+        expect(decoded).toMatch(/ALTER USER .* IDENTIFIED BY PASSWORD '\*[0-9A-F]{40}'/);
     });
 
     it('restores a snapshot to an independent server with the same rows', async () => {
