@@ -7,15 +7,11 @@ import { ignore, type RdsAccount } from './account';
 import type { RdsContext } from './context';
 import { checkMasterUsername, createManagedSecret, deleteManagedSecret } from './credentials';
 import { rdsErrors } from './errors';
-import {
-  type ArnScope,
-  newResourceId,
-  resourceIdentifier,
-  serverIdOf,
-  snapshotIdentifier,
-} from './identifiers';
+import { type ArnScope, newResourceId, resourceIdentifier, serverIdOf } from './identifiers';
 import { isFailed, renderCluster, renderInstance, restorableWindow } from './render';
-import { checkMasterPassword, tagsOf } from './settings';
+import { type DeletionSituation, type FinalSnapshotRequest, finalSnapshotIdentifier } from './rules/deletion';
+import { checkMasterPassword } from './rules/passwords';
+import { tagsOf } from './settings';
 import type { ClusterRecord, InstanceRecord, RdsTag, ServerRecord } from './state';
 import type { TransitionStart } from './status-clock';
 
@@ -212,6 +208,7 @@ const DATABASE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 export function requestedMasterUser(
   input: QueryInput,
   databaseParameter: 'DBName' | 'DatabaseName',
+  engine: string,
 ): MasterUser & { readonly password?: string } {
   const masterUsername = input.requiredString('MasterUsername');
   checkMasterUsername(masterUsername);
@@ -227,7 +224,7 @@ export function requestedMasterUser(
     both: 'MasterUserPassword cannot be specified when ManageMasterUserPassword is true.',
     neither: 'The parameter MasterUserPassword must be provided and must not be blank.',
   });
-  if (password !== undefined) checkMasterPassword(password);
+  if (password !== undefined) checkMasterPassword(engine, password);
   return { masterUsername, databaseName, password };
 }
 
@@ -446,7 +443,7 @@ export async function modifyResource<R extends Resource, S extends object>(
       'To stop RDS from managing the master user password, also specify a new MasterUserPassword.',
     );
   }
-  if (password !== undefined) checkMasterPassword(password);
+  if (password !== undefined) checkMasterPassword(record.engine, password);
   const settings = rules.settings(record);
   const credentials = password !== undefined || (manage === true && !record.masterUserSecret);
   const modifying = rules.modifying?.(settings, record) ?? false;
@@ -533,11 +530,7 @@ export async function deleteResource<R extends Resource>(
   return respond(context, type, record);
 }
 
-/** SkipFinalSnapshot and FinalDBSnapshotIdentifier of a deletion. */
-export interface FinalSnapshotRequest {
-  readonly skip: boolean;
-  readonly reference?: string;
-}
+export type { FinalSnapshotRequest } from './rules/deletion';
 
 export function finalSnapshotRequest(input: QueryInput): FinalSnapshotRequest {
   return {
@@ -548,19 +541,15 @@ export function finalSnapshotRequest(input: QueryInput): FinalSnapshotRequest {
 
 /**
  * Starts the final snapshot a deletion asks for (`start` takes its identifier) and returns its copy.
- * @throws AwsError InvalidParameterCombination unless exactly one of SkipFinalSnapshot and FinalDBSnapshotIdentifier
+ * @throws AwsError for a combination of SkipFinalSnapshot and FinalDBSnapshotIdentifier RDS refuses
  */
 export function startFinalSnapshot(
   request: FinalSnapshotRequest,
-  arnType: 'snapshot' | 'cluster-snapshot',
+  situation: DeletionSituation,
   start: (identifier: string) => { copied: FinalCopy },
 ): FinalCopy | undefined {
-  checkExactlyOne(request.skip, request.reference !== undefined, {
-    both: 'FinalDBSnapshotIdentifier cannot be specified when SkipFinalSnapshot is true.',
-    neither: 'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.',
-  });
-  if (request.reference === undefined) return undefined;
-  return start(snapshotIdentifier('FinalDBSnapshotIdentifier', request.reference, arnType)).copied;
+  const identifier = finalSnapshotIdentifier(request, situation);
+  return identifier === undefined ? undefined : start(identifier).copied;
 }
 
 const SERVER_SWITCHES = {

@@ -3,6 +3,7 @@ import type { XmlStructure, XmlValue } from '../query-protocol';
 import { xmlList } from '../query-protocol';
 import type { RdsAccount } from './account';
 import { type ArnScope, rdsArn } from './identifiers';
+import { shownPerformance } from './rules/storage';
 import type { ClusterRecord, ClusterSnapshotRecord, InstanceRecord, RdsTag, SnapshotRecord } from './state';
 
 /**
@@ -31,6 +32,7 @@ export async function renderInstance(
   const server = record.server ?? cluster?.server;
   const source = account.instanceByResourceId(record.replicaSourceResourceId);
   const reachable = server?.serverReady === true && status !== 'creating' && !isFailed(status);
+  const performance = cluster ? {} : shownPerformance(record.engine, record);
   return {
     DBInstanceIdentifier: record.identifier,
     DBInstanceClass: record.instanceClass,
@@ -78,8 +80,9 @@ export async function renderInstance(
         ])
       : undefined,
     StorageType: record.storageType,
-    Iops: record.iops,
-    StorageThroughput: record.storageThroughput,
+    Iops: performance.iops,
+    StorageThroughput: performance.storageThroughput,
+    MaxAllocatedStorage: record.maxAllocatedStorage,
     DbInstancePort: 0,
     DBClusterIdentifier: cluster?.identifier,
     StorageEncrypted: cluster?.storageEncrypted ?? record.storageEncrypted,
@@ -190,7 +193,9 @@ export function renderSnapshot(account: RdsAccount, record: SnapshotRecord, scop
     EngineVersion: record.engineVersion,
     SnapshotType: record.snapshotType,
     PercentProgress: status === 'available' ? 100 : 0,
-    StorageType: 'gp2',
+    StorageType: record.storageType,
+    Iops: record.iops,
+    StorageThroughput: record.storageThroughput,
     Encrypted: record.storageEncrypted,
     KmsKeyId: record.kmsKeyId,
     DBSnapshotArn: rdsArn(scope, 'snapshot', record.identifier),
