@@ -60,7 +60,8 @@ function pick<S>(record: S, keys: readonly (keyof S)[]): S {
   return Object.fromEntries(keys.map((key) => [key, record[key]])) as S;
 }
 
-const ENGINE_VERSIONS: Readonly<Record<string, string>> = {
+/** The engines local mode plays, with the version RDS picks when a request names none. */
+export const ENGINE_VERSIONS: Readonly<Record<string, string>> = {
   mysql: '8.0.39',
   mariadb: '10.11.9',
   postgres: '15.8',

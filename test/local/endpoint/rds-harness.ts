@@ -1,4 +1,10 @@
-import { RDSClient } from '@aws-sdk/client-rds';
+import {
+  CreateDBClusterCommand,
+  CreateDBInstanceCommand,
+  CreateDBSnapshotCommand,
+  DescribeDBInstancesCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import type { EngineBackend, ManagedSecretStore } from '../../../local/endpoint/rds/dependencies';
 import { RdsService, type RdsServiceOptions } from '../../../local/endpoint/rds/rds-service';
 import type { RdsTag } from '../../../local/endpoint/rds/state';
@@ -374,4 +380,56 @@ export function useRdsHarness(options: RdsHarnessOptions = {}, per: 'file' | 'ea
     reopen: (more) => current().reopen(more),
     close: () => current().close(),
   };
+}
+
+/** The master password of the instances and clusters the rules tests create. */
+export const RULES_PASSWORD = 'rules-Pa55word';
+
+/** Sends CreateDBInstance for a 20 GiB MySQL instance with backups on, unless `extra` says otherwise. */
+export function sendCreateInstance(harness: RdsHarness, id: string, extra: Record<string, unknown> = {}) {
+  return harness.rds.send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: id,
+      Engine: 'mysql',
+      DBInstanceClass: 'db.t4g.micro',
+      AllocatedStorage: 20,
+      MasterUsername: 'admin',
+      MasterUserPassword: RULES_PASSWORD,
+      ...extra,
+    }),
+  );
+}
+
+/** Creates an instance (see sendCreateInstance), lets its creation finish and describes it. */
+export async function createInstance(harness: RdsHarness, id: string, extra: Record<string, unknown> = {}) {
+  await sendCreateInstance(harness, id, extra);
+  await harness.finish();
+  return describeInstance(harness, id);
+}
+
+export async function describeInstance(harness: RdsHarness, id: string) {
+  const out = await harness.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
+  return out.DBInstances?.[0];
+}
+
+/** Takes a manual snapshot of an instance and lets it finish. */
+export async function snapshotInstance(harness: RdsHarness, instanceId: string, snapshotId: string) {
+  await harness.rds.send(
+    new CreateDBSnapshotCommand({ DBInstanceIdentifier: instanceId, DBSnapshotIdentifier: snapshotId }),
+  );
+  await harness.finish();
+}
+
+/** Sends CreateDBCluster for an Aurora MySQL cluster with a Serverless v2 capacity range, unless `extra` says otherwise. */
+export function sendCreateCluster(harness: RdsHarness, id: string, extra: Record<string, unknown> = {}) {
+  return harness.rds.send(
+    new CreateDBClusterCommand({
+      DBClusterIdentifier: id,
+      Engine: 'aurora-mysql',
+      MasterUsername: 'admin',
+      MasterUserPassword: RULES_PASSWORD,
+      ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 2 },
+      ...extra,
+    }),
+  );
 }

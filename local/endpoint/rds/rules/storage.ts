@@ -166,7 +166,7 @@ export function modifiedAllocatedStorage(current: number, requested: number): nu
     );
   }
   if (requested === current) return current;
-  return Math.max(requested, Math.ceil(current * 1.1));
+  return Math.max(requested, Math.ceil((current * 11) / 10));
 }
 
 /**
