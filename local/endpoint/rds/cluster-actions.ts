@@ -26,6 +26,7 @@ import {
   startFinalSnapshot,
   switchServer,
 } from './lifecycle';
+import { finalSnapshotIdentifier } from './rules/deletion';
 import { checkEngineVersion, checkRestoreVersion } from './rules/engines';
 import { checkClusterParameterGroup, checkSubnetGroup, type EngineVersion } from './rules/groups';
 import {
@@ -201,13 +202,16 @@ function checkClusterGroups(context: RdsContext, target: EngineVersion, settings
 export async function deleteDBCluster(context: RdsContext, input: QueryInput): Promise<XmlValue> {
   const { account } = context;
   return deleteResource(context, CLUSTERS, input, (record) => {
+    const request = finalSnapshotRequest(input);
+    const situation = { arnType: 'cluster-snapshot' as const, stateError: rdsErrors.clusterState };
+    // The parameters are checked before the cluster's state.
+    finalSnapshotIdentifier(request, situation);
     if (account.members(record).some((member) => account.statusOf(member) !== 'deleting')) {
       throw rdsErrors.clusterState(
         'Cluster cannot be deleted, it still contains DB instances in non-deleting state.',
       );
     }
-    const situation = { arnType: 'cluster-snapshot' as const, stateError: rdsErrors.clusterState };
-    return startFinalSnapshot(finalSnapshotRequest(input), situation, (snapshotId) =>
+    return startFinalSnapshot(request, situation, (snapshotId) =>
       startClusterSnapshot(context, record, snapshotId, []),
     );
   });

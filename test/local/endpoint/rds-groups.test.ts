@@ -15,15 +15,14 @@ import {
   ModifyDBInstanceCommand,
   OptionGroupNotFoundFault,
   RestoreDBClusterFromSnapshotCommand,
-  RestoreDBInstanceToPointInTimeCommand,
 } from '@aws-sdk/client-rds';
-import { uniqueName } from './endpoint-fixture';
 import {
   createInstance,
   describeInstance,
+  restoreToLatest,
   sendCreateCluster,
   sendCreateInstance,
-  useRdsHarness,
+  useNamedRdsHarness,
 } from './rds-harness';
 
 /**
@@ -31,12 +30,7 @@ import {
  * the groups an instance or cluster names exist and fit its engine version (rules/groups.ts).
  */
 
-const harness = useRdsHarness();
-let name: string;
-
-beforeEach(() => {
-  name = uniqueName('gr');
-});
+const { harness, name } = useNamedRdsHarness('gr');
 
 function createParameterGroup(groupName: string, family: string) {
   return harness.rds.send(
@@ -49,23 +43,23 @@ function createParameterGroup(groupName: string, family: string) {
 }
 
 describe('CreateDBParameterGroup and DescribeDBParameterGroups', () => {
-  it('creates a group in lower case, describes it by name, and lists it with the default groups', async () => {
-    const created = await createParameterGroup(`App-${name}`, 'mysql8.0');
+  it('creates a group in lower case, describes it by name(), and lists it with the default groups', async () => {
+    const created = await createParameterGroup(`App-${name()}`, 'mysql8.0');
 
     const one = await harness.rds.send(
-      new DescribeDBParameterGroupsCommand({ DBParameterGroupName: `app-${name}` }),
+      new DescribeDBParameterGroupsCommand({ DBParameterGroupName: `app-${name()}` }),
     );
     const all = await harness.rds.send(new DescribeDBParameterGroupsCommand({}));
 
     expect(created.DBParameterGroup).toEqual({
-      DBParameterGroupName: `app-${name}`,
+      DBParameterGroupName: `app-${name()}`,
       DBParameterGroupFamily: 'mysql8.0',
       Description: 'mysql8.0 settings',
-      DBParameterGroupArn: `arn:aws:rds:eu-west-1:000000000000:pg:app-${name}`,
+      DBParameterGroupArn: `arn:aws:rds:eu-west-1:000000000000:pg:app-${name()}`,
     });
-    expect(one.DBParameterGroups?.map((group) => group.DBParameterGroupName)).toEqual([`app-${name}`]);
+    expect(one.DBParameterGroups?.map((group) => group.DBParameterGroupName)).toEqual([`app-${name()}`]);
     expect(all.DBParameterGroups?.map((group) => group.DBParameterGroupName)).toEqual(
-      expect.arrayContaining(['default.mysql8.0', 'default.postgres15', `app-${name}`]),
+      expect.arrayContaining(['default.mysql8.0', 'default.postgres15', `app-${name()}`]),
     );
   });
 
@@ -77,22 +71,22 @@ describe('CreateDBParameterGroup and DescribeDBParameterGroups', () => {
     expect(out.DBParameterGroups?.[0]).toMatchObject({ DBParameterGroupFamily: 'mysql5.7' });
   });
 
-  it('rejects a taken name, a malformed name, an unknown family and an unknown group', async () => {
-    await createParameterGroup(name, 'postgres16');
+  it('rejects a taken name(), a malformed name(), an unknown family and an unknown group', async () => {
+    await createParameterGroup(name(), 'postgres16');
 
-    await expect(createParameterGroup(name, 'postgres16')).rejects.toBeInstanceOf(
+    await expect(createParameterGroup(name(), 'postgres16')).rejects.toBeInstanceOf(
       DBParameterGroupAlreadyExistsFault,
     );
-    await expect(createParameterGroup(`${name}--x`, 'postgres16')).rejects.toMatchObject({
+    await expect(createParameterGroup(`${name()}--x`, 'postgres16')).rejects.toMatchObject({
       name: 'InvalidParameterValue',
       message: expect.stringContaining('two consecutive hyphens'),
     });
-    await expect(createParameterGroup(`${name}-x`, 'sybase12')).rejects.toMatchObject({
+    await expect(createParameterGroup(`${name()}-x`, 'sybase12')).rejects.toMatchObject({
       name: 'InvalidParameterValue',
       message: expect.stringContaining('not a valid family: sybase12'),
     });
     await expect(
-      harness.rds.send(new DescribeDBParameterGroupsCommand({ DBParameterGroupName: `${name}-none` })),
+      harness.rds.send(new DescribeDBParameterGroupsCommand({ DBParameterGroupName: `${name()}-none` })),
     ).rejects.toBeInstanceOf(DBParameterGroupNotFoundFault);
   });
 });
@@ -101,14 +95,14 @@ describe('the other groups', () => {
   it('creates and describes cluster parameter groups, option groups and subnet groups', async () => {
     await harness.rds.send(
       new CreateDBClusterParameterGroupCommand({
-        DBClusterParameterGroupName: name,
+        DBClusterParameterGroupName: name(),
         DBParameterGroupFamily: 'aurora-mysql8.0',
         Description: 'cluster settings',
       }),
     );
     await harness.rds.send(
       new CreateOptionGroupCommand({
-        OptionGroupName: name,
+        OptionGroupName: name(),
         EngineName: 'mysql',
         MajorEngineVersion: '8.0',
         OptionGroupDescription: 'audit',
@@ -116,30 +110,30 @@ describe('the other groups', () => {
     );
     await harness.rds.send(
       new CreateDBSubnetGroupCommand({
-        DBSubnetGroupName: name,
+        DBSubnetGroupName: name(),
         DBSubnetGroupDescription: 'private',
         SubnetIds: ['subnet-1', 'subnet-2'],
       }),
     );
 
     const cluster = await harness.rds.send(
-      new DescribeDBClusterParameterGroupsCommand({ DBClusterParameterGroupName: name }),
+      new DescribeDBClusterParameterGroupsCommand({ DBClusterParameterGroupName: name() }),
     );
     const options = await harness.rds.send(new DescribeOptionGroupsCommand({ EngineName: 'mysql' }));
     const subnets = await harness.rds.send(new DescribeDBSubnetGroupsCommand({}));
 
     expect(cluster.DBClusterParameterGroups?.[0]).toMatchObject({
-      DBClusterParameterGroupName: name,
+      DBClusterParameterGroupName: name(),
       DBParameterGroupFamily: 'aurora-mysql8.0',
     });
     expect(options.OptionGroupsList?.map((group) => group.OptionGroupName)).toEqual([
       'default:mysql-8-0',
-      name,
+      name(),
     ]);
     expect(subnets.DBSubnetGroups?.map((group) => group.DBSubnetGroupName)).toEqual(
-      expect.arrayContaining(['default', name]),
+      expect.arrayContaining(['default', name()]),
     );
-    expect(subnets.DBSubnetGroups?.find((group) => group.DBSubnetGroupName === name)?.Subnets).toEqual([
+    expect(subnets.DBSubnetGroups?.find((group) => group.DBSubnetGroupName === name())?.Subnets).toEqual([
       expect.objectContaining({
         SubnetIdentifier: 'subnet-1',
         SubnetAvailabilityZone: { Name: 'eu-west-1a' },
@@ -151,7 +145,7 @@ describe('the other groups', () => {
     ]);
   });
 
-  it('rejects a subnet group named default, one over a single subnet, a taken name, and an Aurora option group', async () => {
+  it('rejects a subnet group named default, one over a single subnet, a taken name(), and an Aurora option group', async () => {
     const subnetGroup = (groupName: string, SubnetIds: string[]) =>
       harness.rds.send(
         new CreateDBSubnetGroupCommand({
@@ -160,21 +154,21 @@ describe('the other groups', () => {
           SubnetIds,
         }),
       );
-    await subnetGroup(name, ['subnet-1', 'subnet-2']);
+    await subnetGroup(name(), ['subnet-1', 'subnet-2']);
 
     await expect(subnetGroup('default', ['subnet-1', 'subnet-2'])).rejects.toMatchObject({
       name: 'InvalidParameterValue',
     });
-    await expect(subnetGroup(`${name}-one`, ['subnet-1'])).rejects.toMatchObject({
+    await expect(subnetGroup(`${name()}-one`, ['subnet-1'])).rejects.toMatchObject({
       name: 'DBSubnetGroupDoesNotCoverEnoughAZs',
     });
-    await expect(subnetGroup(name, ['subnet-3', 'subnet-4'])).rejects.toBeInstanceOf(
+    await expect(subnetGroup(name(), ['subnet-3', 'subnet-4'])).rejects.toBeInstanceOf(
       DBSubnetGroupAlreadyExistsFault,
     );
     await expect(
       harness.rds.send(
         new CreateOptionGroupCommand({
-          OptionGroupName: `${name}-a`,
+          OptionGroupName: `${name()}-a`,
           EngineName: 'aurora-mysql',
           MajorEngineVersion: '8.0',
           OptionGroupDescription: 'd',
@@ -187,27 +181,27 @@ describe('the other groups', () => {
 describe('groups an instance names', () => {
   it('rejects a parameter group that does not exist', async () => {
     await expect(
-      sendCreateInstance(harness, name, { DBParameterGroupName: `${name}-none` }),
+      sendCreateInstance(harness, name(), { DBParameterGroupName: `${name()}-none` }),
     ).rejects.toMatchObject({
       name: 'DBParameterGroupNotFoundFault',
-      message: `DBParameterGroup not found: ${name}-none`,
+      message: `DBParameterGroup not found: ${name()}-none`,
       $metadata: { httpStatusCode: 404 },
     });
   });
 
   it("rejects a parameter group of another family than the engine version's, naming the family to use", async () => {
     await expect(
-      sendCreateInstance(harness, name, { DBParameterGroupName: 'default.mysql5.7' }),
+      sendCreateInstance(harness, name(), { DBParameterGroupName: 'default.mysql5.7' }),
     ).rejects.toMatchObject({
       name: 'InvalidParameterCombination',
       message: expect.stringContaining('Use a parameter group with DBParameterGroupFamily mysql8.0'),
     });
-    await createParameterGroup(name, 'postgres16');
+    await createParameterGroup(name(), 'postgres16');
     await expect(
-      sendCreateInstance(harness, `${name}-pg`, {
+      sendCreateInstance(harness, `${name()}-pg`, {
         Engine: 'postgres',
         EngineVersion: '15.8',
-        DBParameterGroupName: name,
+        DBParameterGroupName: name(),
       }),
     ).rejects.toMatchObject({
       name: 'InvalidParameterCombination',
@@ -216,26 +210,26 @@ describe('groups an instance names', () => {
   });
 
   it('takes a created group of the right family, and the default group when none is named', async () => {
-    await createParameterGroup(name, 'postgres16');
+    await createParameterGroup(name(), 'postgres16');
 
-    const named = await createInstance(harness, name, {
+    const named = await createInstance(harness, name(), {
       Engine: 'postgres',
       EngineVersion: '16.4',
-      DBParameterGroupName: name,
+      DBParameterGroupName: name(),
     });
-    const defaulted = await createInstance(harness, `${name}-d`, { Engine: 'mariadb' });
+    const defaulted = await createInstance(harness, `${name()}-d`, { Engine: 'mariadb' });
 
-    expect(named?.DBParameterGroups?.[0]?.DBParameterGroupName).toBe(name);
+    expect(named?.DBParameterGroups?.[0]?.DBParameterGroupName).toBe(name());
     expect(defaulted?.DBParameterGroups?.[0]?.DBParameterGroupName).toBe('default.mariadb10.11');
     expect(defaulted?.OptionGroupMemberships?.[0]?.OptionGroupName).toBe('default:mariadb-10-11');
   });
 
   it('rejects an option group that does not exist, or is for another engine or major version', async () => {
     await expect(
-      sendCreateInstance(harness, name, { OptionGroupName: `${name}-none` }),
+      sendCreateInstance(harness, name(), { OptionGroupName: `${name()}-none` }),
     ).rejects.toBeInstanceOf(OptionGroupNotFoundFault);
     await expect(
-      sendCreateInstance(harness, name, { OptionGroupName: 'default:mariadb-10-11' }),
+      sendCreateInstance(harness, name(), { OptionGroupName: 'default:mariadb-10-11' }),
     ).rejects.toMatchObject({
       name: 'InvalidParameterCombination',
       message: expect.stringContaining('Use an option group for mysql 8.0'),
@@ -244,58 +238,45 @@ describe('groups an instance names', () => {
 
   it('rejects a subnet group that does not exist', async () => {
     await expect(
-      sendCreateInstance(harness, name, { DBSubnetGroupName: `${name}-none` }),
+      sendCreateInstance(harness, name(), { DBSubnetGroupName: `${name()}-none` }),
     ).rejects.toMatchObject({
       name: 'DBSubnetGroupNotFoundFault',
-      message: `DBSubnetGroup '${name}-none' not found.`,
+      message: `DBSubnetGroup '${name()}-none' not found.`,
     });
   });
 
   it("checks a restore's groups against the source's version, and a modification's against the instance's", async () => {
-    await createInstance(harness, `${name}-src`);
+    await createInstance(harness, `${name()}-src`);
 
     await expect(
-      harness.rds.send(
-        new RestoreDBInstanceToPointInTimeCommand({
-          SourceDBInstanceIdentifier: `${name}-src`,
-          TargetDBInstanceIdentifier: name,
-          UseLatestRestorableTime: true,
-          DBParameterGroupName: 'default.mysql5.7',
-        }),
-      ),
+      restoreToLatest(harness, `${name()}-src`, name(), { DBParameterGroupName: 'default.mysql5.7' }),
     ).rejects.toMatchObject({ name: 'InvalidParameterCombination' });
     await expect(
       harness.rds.send(
         new ModifyDBInstanceCommand({
-          DBInstanceIdentifier: `${name}-src`,
-          DBParameterGroupName: `${name}-none`,
+          DBInstanceIdentifier: `${name()}-src`,
+          DBParameterGroupName: `${name()}-none`,
         }),
       ),
     ).rejects.toBeInstanceOf(DBParameterGroupNotFoundFault);
     await expect(
       harness.rds.send(
         new ModifyDBInstanceCommand({
-          DBInstanceIdentifier: `${name}-src`,
-          DBSubnetGroupName: `${name}-none`,
+          DBInstanceIdentifier: `${name()}-src`,
+          DBSubnetGroupName: `${name()}-none`,
         }),
       ),
     ).rejects.toMatchObject({ name: 'DBSubnetGroupNotFoundFault' });
   });
 
   it("gives a restore the default parameter group, not its source's", async () => {
-    await createParameterGroup(name, 'mysql8.0');
-    await createInstance(harness, `${name}-src`, { DBParameterGroupName: name });
+    await createParameterGroup(name(), 'mysql8.0');
+    await createInstance(harness, `${name()}-src`, { DBParameterGroupName: name() });
 
-    await harness.rds.send(
-      new RestoreDBInstanceToPointInTimeCommand({
-        SourceDBInstanceIdentifier: `${name}-src`,
-        TargetDBInstanceIdentifier: name,
-        UseLatestRestorableTime: true,
-      }),
-    );
+    await restoreToLatest(harness, `${name()}-src`, name());
     await harness.finish();
 
-    expect((await describeInstance(harness, name))?.DBParameterGroups?.[0]?.DBParameterGroupName).toBe(
+    expect((await describeInstance(harness, name()))?.DBParameterGroups?.[0]?.DBParameterGroupName).toBe(
       'default.mysql8.0',
     );
   });
@@ -304,23 +285,23 @@ describe('groups an instance names', () => {
 describe('groups a cluster names', () => {
   it('rejects a cluster parameter group that does not exist or does not fit', async () => {
     await expect(
-      sendCreateCluster(harness, name, { DBClusterParameterGroupName: `${name}-none` }),
+      sendCreateCluster(harness, name(), { DBClusterParameterGroupName: `${name()}-none` }),
     ).rejects.toMatchObject({
       name: 'DBClusterParameterGroupNotFoundFault',
       $metadata: { httpStatusCode: 404 },
     });
     await expect(
-      sendCreateCluster(harness, name, { DBClusterParameterGroupName: 'default.aurora-postgresql15' }),
+      sendCreateCluster(harness, name(), { DBClusterParameterGroupName: 'default.aurora-postgresql15' }),
     ).rejects.toMatchObject({
       name: 'InvalidParameterCombination',
       message: expect.stringContaining('DBParameterGroupFamily aurora-mysql8.0'),
     });
-    await sendCreateCluster(harness, name);
+    await sendCreateCluster(harness, name());
     await harness.finish();
     await expect(
       harness.rds.send(
         new ModifyDBClusterCommand({
-          DBClusterIdentifier: name,
+          DBClusterIdentifier: name(),
           DBClusterParameterGroupName: 'default.mysql8.0',
         }),
       ),
@@ -328,20 +309,20 @@ describe('groups a cluster names', () => {
   });
 
   it('checks the groups of a snapshot restore against the version the restore will have', async () => {
-    await sendCreateCluster(harness, `${name}-src`, { EngineVersion: '5.7.mysql_aurora.2.12.1' });
+    await sendCreateCluster(harness, `${name()}-src`, { EngineVersion: '5.7.mysql_aurora.2.12.1' });
     await harness.finish();
     await harness.rds.send(
       new CreateDBClusterSnapshotCommand({
-        DBClusterIdentifier: `${name}-src`,
-        DBClusterSnapshotIdentifier: `${name}-snap`,
+        DBClusterIdentifier: `${name()}-src`,
+        DBClusterSnapshotIdentifier: `${name()}-snap`,
       }),
     );
     await harness.finish();
     const restore = (extra: Record<string, string>) =>
       harness.rds.send(
         new RestoreDBClusterFromSnapshotCommand({
-          DBClusterIdentifier: name,
-          SnapshotIdentifier: `${name}-snap`,
+          DBClusterIdentifier: name(),
+          SnapshotIdentifier: `${name()}-snap`,
           Engine: 'aurora-mysql',
           ...extra,
         }),
@@ -367,7 +348,7 @@ describe('groups a cluster names', () => {
       DBClusterParameterGroup: 'default.aurora-mysql8.0',
     });
     await expect(
-      restore({ DBClusterIdentifier: `${name}-old`, EngineVersion: '5.7.mysql_aurora.2.11.0' }),
+      restore({ DBClusterIdentifier: `${name()}-old`, EngineVersion: '5.7.mysql_aurora.2.11.0' }),
     ).rejects.toMatchObject({
       name: 'InvalidParameterCombination',
       message: expect.stringContaining('older version'),

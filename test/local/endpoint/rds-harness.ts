@@ -4,6 +4,8 @@ import {
   CreateDBSnapshotCommand,
   DescribeDBInstancesCommand,
   RDSClient,
+  RestoreDBInstanceFromDBSnapshotCommand,
+  RestoreDBInstanceToPointInTimeCommand,
 } from '@aws-sdk/client-rds';
 import type { EngineBackend, ManagedSecretStore } from '../../../local/endpoint/rds/dependencies';
 import { RdsService, type RdsServiceOptions } from '../../../local/endpoint/rds/rds-service';
@@ -20,7 +22,13 @@ import {
   SnapshotExistsError,
   SnapshotNotFoundError,
 } from '../../../local/engines/errors';
-import { clientConfig, removeDirectory, startEndpoint, temporaryDirectory } from './endpoint-fixture';
+import {
+  clientConfig,
+  removeDirectory,
+  startEndpoint,
+  temporaryDirectory,
+  uniqueName,
+} from './endpoint-fixture';
 
 /** One fake server: its admin password and its rows over time, so restores can be checked by content. */
 export interface FakeServer {
@@ -429,6 +437,55 @@ export function sendCreateCluster(harness: RdsHarness, id: string, extra: Record
       MasterUsername: 'admin',
       MasterUserPassword: RULES_PASSWORD,
       ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 2 },
+      ...extra,
+    }),
+  );
+}
+
+/**
+ * A harness for the test file (see useRdsHarness) and a fresh name for each test (`<prefix>-<n>`), read with
+ * `name()`: the setup every rules test file shares.
+ */
+export function useNamedRdsHarness(
+  prefix: string,
+  options: RdsHarnessOptions = {},
+): { harness: RdsHarness; name: () => string } {
+  const harness = useRdsHarness(options);
+  let current = '';
+  beforeEach(() => {
+    current = uniqueName(prefix);
+  });
+  return { harness, name: () => current };
+}
+
+/** Sends RestoreDBInstanceToPointInTime of `source` at its latest restorable time as `target`. */
+export function restoreToLatest(
+  harness: RdsHarness,
+  source: string,
+  target: string,
+  extra: Record<string, unknown> = {},
+) {
+  return harness.rds.send(
+    new RestoreDBInstanceToPointInTimeCommand({
+      SourceDBInstanceIdentifier: source,
+      TargetDBInstanceIdentifier: target,
+      UseLatestRestorableTime: true,
+      ...extra,
+    }),
+  );
+}
+
+/** Sends RestoreDBInstanceFromDBSnapshot of `snapshot` as `target`. */
+export function restoreSnapshot(
+  harness: RdsHarness,
+  snapshot: string,
+  target: string,
+  extra: Record<string, unknown> = {},
+) {
+  return harness.rds.send(
+    new RestoreDBInstanceFromDBSnapshotCommand({
+      DBSnapshotIdentifier: snapshot,
+      DBInstanceIdentifier: target,
       ...extra,
     }),
   );
