@@ -1,5 +1,6 @@
 import type { QueryInput, XmlValue } from '../query-protocol';
 import type { RdsContext } from './context';
+import { DEFERRED_INSTANCE_SETTINGS } from './deferred-changes';
 import { rdsErrors } from './errors';
 import { resourceIdentifier, snapshotIdentifier } from './identifiers';
 import { checkInstanceChanges, checkNewInstance } from './instance-checks';
@@ -342,6 +343,7 @@ export async function modifyDBInstance(context: RdsContext, input: QueryInput): 
       }
     },
     settings: (record) => checkInstanceChanges(context, record, instanceSettings(input, record), input),
+    deferrable: DEFERRED_INSTANCE_SETTINGS,
     modifying: (settings, record) =>
       MODIFYING_SETTINGS.some((key) => JSON.stringify(settings[key]) !== JSON.stringify(record[key])),
     notAvailableMessage: 'Database instance is not in available state.',

@@ -6,6 +6,7 @@ import type { AwsError } from '../service';
 import { ignore, type RdsAccount } from './account';
 import type { RdsContext } from './context';
 import { checkMasterUsername, createManagedSecret, deleteManagedSecret } from './credentials';
+import { applyNowOrDefer } from './deferred-changes';
 import { rdsErrors } from './errors';
 import { type ArnScope, newResourceId, resourceIdentifier, serverIdOf } from './identifiers';
 import { isFailed, renderCluster, renderInstance, restorableWindow } from './render';
@@ -408,6 +409,8 @@ export interface ModifyRules<R extends Resource, S> {
   readonly modifying?: (settings: S, record: R) => boolean;
   /** The message when a change that needs an available resource finds it otherwise. */
   readonly notAvailableMessage?: string;
+  /** The settings RDS applies in the maintenance window unless ApplyImmediately (see deferred-changes.ts). */
+  readonly deferrable?: readonly string[];
 }
 
 /**
@@ -428,8 +431,14 @@ export async function modifyResource<R extends Resource, S extends object>(
     throw rdsErrors.invalidCombination('No modifications were requested');
   }
   const newReference = input.string(`New${parameter}`);
-  const newIdentifier = newReference && resourceIdentifier(`New${parameter}`, newReference, type.arnType);
-  const rename = newIdentifier !== undefined && newIdentifier !== record.identifier;
+  const requestedName = newReference && resourceIdentifier(`New${parameter}`, newReference, type.arnType);
+  if (
+    requestedName !== undefined &&
+    requestedName !== record.identifier &&
+    type.find(account, requestedName)
+  ) {
+    throw type.existsError(requestedName);
+  }
   const password = input.string('MasterUserPassword');
   const manage = input.boolean('ManageMasterUserPassword');
   rules.refuse?.(record, password, manage);
@@ -444,11 +453,21 @@ export async function modifyResource<R extends Resource, S extends object>(
     );
   }
   if (password !== undefined) checkMasterPassword(record.engine, password);
-  const settings = rules.settings(record);
+  const now = applyNowOrDefer(
+    input,
+    record,
+    rules.settings(record),
+    requestedName !== record.identifier ? requestedName : undefined,
+    record.pending,
+    rules.deferrable ?? [],
+  );
+  const { settings } = now;
+  const newIdentifier = now.rename;
+  const rename = newIdentifier !== undefined && newIdentifier !== record.identifier;
   const credentials = password !== undefined || (manage === true && !record.masterUserSecret);
   const modifying = rules.modifying?.(settings, record) ?? false;
   const status = account.statusOf(record);
-  if ((rename || credentials || modifying) && status !== 'available') {
+  if ((rename || credentials || modifying || now.deferred) && status !== 'available') {
     throw rules.notAvailableMessage === undefined
       ? notAvailable(type, record)
       : type.stateError(rules.notAvailableMessage);
@@ -458,6 +477,7 @@ export async function modifyResource<R extends Resource, S extends object>(
   }
   if (rename && type.find(account, newIdentifier)) throw type.existsError(newIdentifier);
 
+  record.pending = { ...record.pending, ...now.pending };
   const { server } = record;
   const newPassword =
     manage === true && !record.masterUserSecret

@@ -59,7 +59,7 @@ export async function renderInstance(
       ? { DBSubnetGroupName: record.subnetGroup, SubnetGroupStatus: 'Complete' }
       : undefined,
     PreferredMaintenanceWindow: 'sun:04:00-sun:04:30',
-    PendingModifiedValues: { MasterUserPassword: record.pending.masterUserPassword ? '****' : undefined },
+    PendingModifiedValues: pendingInstanceValues(record),
     LatestRestorableTime: await latestRestorableTime(account, record, status),
     MultiAZ: record.multiAz,
     EngineVersion: record.engineVersion,
@@ -101,6 +101,21 @@ export async function renderInstance(
     MasterUserSecret: record.masterUserSecret
       ? { SecretArn: record.masterUserSecret.arn, SecretStatus: record.masterUserSecret.status }
       : undefined,
+  };
+}
+
+/** What waits: a password being set, and changes deferred to the maintenance window (deferred-changes.ts). */
+function pendingInstanceValues(record: InstanceRecord): XmlStructure {
+  const { masterUserPassword, identifier, settings = {} } = record.pending;
+  return {
+    MasterUserPassword: masterUserPassword ? '****' : undefined,
+    DBInstanceIdentifier: identifier,
+    DBInstanceClass: settings.instanceClass as string | undefined,
+    AllocatedStorage: settings.allocatedStorage as number | undefined,
+    StorageType: settings.storageType as string | undefined,
+    Iops: settings.iops as number | undefined,
+    StorageThroughput: settings.storageThroughput as number | undefined,
+    MultiAZ: settings.multiAz as boolean | undefined,
   };
 }
 
@@ -161,7 +176,13 @@ export async function renderCluster(
     EngineMode: 'provisioned',
     DeletionProtection: record.deletionProtection,
     CopyTagsToSnapshot: record.copyTagsToSnapshot,
-    PendingModifiedValues: record.pending.masterUserPassword ? { MasterUserPassword: '****' } : undefined,
+    PendingModifiedValues:
+      record.pending.masterUserPassword || record.pending.identifier
+        ? {
+            MasterUserPassword: record.pending.masterUserPassword ? '****' : undefined,
+            DBClusterIdentifier: record.pending.identifier,
+          }
+        : undefined,
     StatusInfos: record.failure
       ? xmlList('DBClusterStatusInfo', [
           { StatusType: 'local-engine', Normal: false, Status: 'error', Message: record.failure },

@@ -41,6 +41,10 @@ const MasterUserSecretSchema = z.object({
 /** Changes RDS has accepted but not applied yet (shown in PendingModifiedValues). */
 const PendingSchema = z.object({
   masterUserPassword: z.boolean().optional(),
+  /** A rename waiting for the maintenance window (see deferred-changes.ts). */
+  identifier: z.string().optional(),
+  /** Settings waiting for the maintenance window, by setting name. */
+  settings: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** What every instance and cluster has: identity, status, credentials, protection, tags. */

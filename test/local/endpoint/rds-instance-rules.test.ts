@@ -226,3 +226,56 @@ describe('what a restore keeps of its source', () => {
     });
   });
 });
+
+describe('ApplyImmediately', () => {
+  it('keeps a rename and a class change pending without ApplyImmediately; a later request with it applies them', async () => {
+    await createInstance(harness, name());
+
+    const deferred = await harness.rds.send(
+      new ModifyDBInstanceCommand({
+        DBInstanceIdentifier: name(),
+        NewDBInstanceIdentifier: `${name()}-new`,
+        DBInstanceClass: 'db.r6g.large',
+        DeletionProtection: true,
+      }),
+    );
+    await harness.finish();
+    const waiting = await describeInstance(harness, name());
+    await harness.rds.send(
+      new ModifyDBInstanceCommand({
+        DBInstanceIdentifier: name(),
+        DeletionProtection: false,
+        ApplyImmediately: true,
+      }),
+    );
+    await harness.finish();
+    const applied = await describeInstance(harness, `${name()}-new`);
+
+    expect(deferred.DBInstance?.DBInstanceStatus).toBe('available');
+    expect(waiting).toMatchObject({
+      DBInstanceIdentifier: name(),
+      DBInstanceClass: 'db.t4g.micro',
+      DeletionProtection: true,
+      PendingModifiedValues: { DBInstanceIdentifier: `${name()}-new`, DBInstanceClass: 'db.r6g.large' },
+    });
+    expect(applied).toMatchObject({
+      DBInstanceClass: 'db.r6g.large',
+      DeletionProtection: false,
+      PendingModifiedValues: {},
+    });
+  });
+
+  it('keeps a cluster rename pending without ApplyImmediately', async () => {
+    await sendCreateCluster(harness, name());
+    await harness.finish();
+
+    const out = await harness.rds.send(
+      new ModifyDBClusterCommand({ DBClusterIdentifier: name(), NewDBClusterIdentifier: `${name()}-new` }),
+    );
+
+    expect(out.DBCluster).toMatchObject({
+      DBClusterIdentifier: name(),
+      PendingModifiedValues: { DBClusterIdentifier: `${name()}-new` },
+    });
+  });
+});
