@@ -268,12 +268,13 @@ export async function restoreDBInstanceFromDBSnapshot(
   checkRestoreEngine(input.string('Engine'), snapshot.engine);
   const base = keptSettings(defaultsLike(context, snapshot), snapshot, KEPT_BY_SNAPSHOT_RESTORE);
   const settings = checkNewInstance(context, snapshot, instanceSettings(input, base), input);
-  const record = await newStandaloneInstance(
-    context,
-    identifier,
-    newResource(snapshot, settings, input),
-    snapshot,
-  );
+  const resource = newResource(snapshot, settings, input);
+  // "If there are no new tags, RDS looks for the tags from the source DB instance for the DB snapshot, and
+  // then adds those tags to the restored DB instance."
+  // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html#USER_Tagging.CopyTags
+  const sourceInstance = account.instanceByResourceId(snapshot.dbiResourceId);
+  if (!input.has('Tags') && sourceInstance) resource.tags.push(...sourceInstance.tags);
+  const record = await newStandaloneInstance(context, identifier, resource, snapshot);
   return addResource(
     context,
     INSTANCES,

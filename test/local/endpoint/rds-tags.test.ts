@@ -1,5 +1,12 @@
 import { AddTagsToResourceCommand, ListTagsForResourceCommand } from '@aws-sdk/client-rds';
-import { createInstance, sendCreateInstance, useNamedRdsHarness } from './rds-harness';
+import {
+  createInstance,
+  describeInstance,
+  restoreSnapshot,
+  sendCreateInstance,
+  snapshotInstance,
+  useNamedRdsHarness,
+} from './rds-harness';
 
 /** Tag rules (local/endpoint/rds/rules/tags.ts): at most 50 per resource, keys and values RDS takes. */
 
@@ -68,5 +75,19 @@ describe('tag keys and values', () => {
     const created = await createInstance(harness, name(), { Tags: allowed });
 
     expect(created?.TagList).toEqual(allowed);
+  });
+});
+
+describe('tags of a snapshot restore', () => {
+  it("takes the source instance's tags when the request gives none, and only the request's when it does", async () => {
+    await createInstance(harness, `${name()}-src`, { Tags: [{ Key: 'team', Value: 'data' }] });
+    await snapshotInstance(harness, `${name()}-src`, `${name()}-snap`);
+
+    await restoreSnapshot(harness, `${name()}-snap`, name());
+    await restoreSnapshot(harness, `${name()}-snap`, `${name()}-t`, { Tags: [{ Key: 'run', Value: 'r1' }] });
+    await harness.finish();
+
+    expect((await describeInstance(harness, name()))?.TagList).toEqual([{ Key: 'team', Value: 'data' }]);
+    expect((await describeInstance(harness, `${name()}-t`))?.TagList).toEqual([{ Key: 'run', Value: 'r1' }]);
   });
 });
