@@ -168,23 +168,26 @@ describe('io1, io2, gp2 and standard', () => {
 });
 
 describe('storage autoscaling', () => {
-  it('rejects MaxAllocatedStorage below AllocatedStorage, and turns autoscaling off when they are equal', async () => {
-    await expect(
-      sendCreateInstance(harness, name(), { AllocatedStorage: 100, MaxAllocatedStorage: 99 }),
-    ).rejects.toMatchObject(
-      refusal('InvalidParameterCombination', 'Max storage size must be greater than storage size'),
-    );
+  it('rejects MaxAllocatedStorage below AllocatedStorage or less than 10 % above it, and turns autoscaling off when they are equal', async () => {
+    for (const MaxAllocatedStorage of [99, 109, 65537]) {
+      await expect(
+        sendCreateInstance(harness, name(), { AllocatedStorage: 100, MaxAllocatedStorage }),
+      ).rejects.toMatchObject({
+        name: 'InvalidParameterCombination',
+        message: expect.stringContaining('Invalid max storage size for engine name mysql'),
+      });
+    }
 
     const scaling = await createInstance(harness, name(), {
       AllocatedStorage: 100,
-      MaxAllocatedStorage: 200,
+      MaxAllocatedStorage: 110,
     });
     const off = await createInstance(harness, `${name()}-o`, {
       AllocatedStorage: 100,
       MaxAllocatedStorage: 100,
     });
 
-    expect(scaling?.MaxAllocatedStorage).toBe(200);
+    expect(scaling?.MaxAllocatedStorage).toBe(110);
     expect(off?.MaxAllocatedStorage).toBeUndefined();
   });
 });

@@ -80,7 +80,7 @@ export function checkInstanceStorage(engine: string, storage: InstanceStorage): 
       `Invalid storage type ${type} with Iops ${iops}: IOPS can be provisioned for io1, io2 and gp3 storage only.`,
     );
   }
-  checkAutoscaling(storage);
+  checkAutoscaling(engine, storage);
 }
 
 function checkGp3(engine: string, size: number, iops?: number, throughput?: number): void {
@@ -135,20 +135,20 @@ function checkProvisionedIops(type: string, size: number, iops?: number): void {
   }
 }
 
-/** Storage autoscaling's limit is above the allocated storage (equal to it turns autoscaling off). */
+/**
+ * Storage autoscaling's limit is at least 10 % above the allocated storage ("Otherwise, you get an error such
+ * as Invalid max storage size for engine_name"); equal to it turns autoscaling off.
+ */
 // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.Autoscaling.html
-function checkAutoscaling(storage: InstanceStorage): void {
+function checkAutoscaling(engine: string, storage: InstanceStorage): void {
   const { maxAllocatedStorage: limit, allocatedStorage: size, storageType: type } = storage;
-  if (limit === undefined) return;
-  if (limit < size) {
-    throw rdsErrors.invalidCombination(
-      `Max storage size must be greater than storage size: MaxAllocatedStorage ${limit} is below AllocatedStorage ${size}.`,
-    );
-  }
+  if (limit === undefined || limit === size) return;
+  const least = Math.ceil((size * 11) / 10);
   const [, max] = ALLOCATED_STORAGE_GIB[type] as readonly [number, number];
-  if (limit > max) {
-    throw rdsErrors.invalidValue(
-      `Invalid MaxAllocatedStorage ${limit}: ${type} storage grows to ${max} GiB at most.`,
+  if (limit < least || limit > max) {
+    throw rdsErrors.invalidCombination(
+      `Invalid max storage size for engine name ${engine}: MaxAllocatedStorage ${limit} must be at least 10 % above ` +
+        `AllocatedStorage ${size} (${least} GiB or more) and at most ${max}, or equal to it to turn autoscaling off.`,
     );
   }
 }
