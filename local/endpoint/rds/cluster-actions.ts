@@ -206,6 +206,8 @@ export async function deleteDBCluster(context: RdsContext, input: QueryInput): P
     const situation = { arnType: 'cluster-snapshot' as const, stateError: rdsErrors.clusterState };
     // The parameters are checked before the cluster's state.
     finalSnapshotIdentifier(request, situation);
+    // "remove all the DB instances from a cluster and then delete the cluster itself"
+    // https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_DeleteCluster.html
     if (account.members(record).some((member) => account.statusOf(member) !== 'deleting')) {
       throw rdsErrors.clusterState(
         'Cluster cannot be deleted, it still contains DB instances in non-deleting state.',

@@ -262,6 +262,8 @@ export async function restoreDBInstanceFromDBSnapshot(
     snapshotIdentifier('DBSnapshotIdentifier', input.requiredString('DBSnapshotIdentifier'), 'snapshot'),
   );
   const identifier = newIdentifier(context, INSTANCES, input);
+  // Errors: InvalidDBSnapshotState for a snapshot that is not available.
+  // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceFromDBSnapshot.html
   if (account.statusOf(snapshot) !== 'available') {
     throw rdsErrors.snapshotState(`Snapshot ${snapshot.identifier} is not in available state.`);
   }

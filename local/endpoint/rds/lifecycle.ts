@@ -390,6 +390,8 @@ export async function restoreTime(
   const window = await restorableWindow(account, source, status);
   if (!window) throw type.stateError(`${type.noun} ${source.identifier} has no restorable window yet.`);
   const time = requested ?? window.latest;
+  // RestoreTime "Must be before the latest restorable time for the DB instance" (and after the earliest).
+  // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceToPointInTime.html
   if (time < window.earliest || time > window.latest) {
     throw rdsErrors.invalidValue(
       `Restore time ${time.toISOString()} is outside the restorable window of ${source.identifier}: ` +
@@ -530,6 +532,8 @@ export async function deleteResource<R extends Resource>(
       `${type.deletionNoun} ${record.identifier} is currently ${status}; it can be deleted once that operation completes.`,
     );
   }
+  // DeletionProtection: "The database can't be deleted when deletion protection is enabled."
+  // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html
   if (record.deletionProtection) {
     throw rdsErrors.invalidCombination(
       `Cannot delete protected ${type.protectedNoun}, please disable deletion protection and try again.`,
