@@ -1,5 +1,6 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { SeededDatabase } from '../../local/seed/seed-database';
+import { seedGroups } from '../../local/seed/seed-groups';
 import { snapshotInstance } from '../../local/seed/seed-snapshot';
 import { type ApprovalRuns, approvalRuns, dbrefreshLocal } from './approval-run';
 import {
@@ -27,6 +28,7 @@ import { openTestAccount, type TestAccount } from './refresh-fixture';
  */
 
 const DATABASE = 'app1';
+const BLOG_MYSQL_VERSION = '5.7.44';
 const PRODUCTION = { environment: 'production' };
 const REFRESHABLE = { 'dbrefresh:refreshable': 'true' };
 
@@ -48,10 +50,16 @@ afterAll(async () => {
   await test?.close();
 }, 60_000);
 
-const seedTarget = (id: string, secretName: string, tags: Record<string, string> = {}) =>
+const seedTarget = (
+  id: string,
+  secretName: string,
+  tags: Record<string, string> = {},
+  engineVersion?: string,
+) =>
   test.seed({
     id,
     engine: 'mysql',
+    engineVersion,
     databaseName: DATABASE,
     customers: 5,
     tags: { ...REFRESHABLE, ...tags },
@@ -272,14 +280,17 @@ describe('refresh-files/rds-mysql-restorepoint.json', () => {
 describe('refresh-files/blog-per-step-rds-mysql.json', () => {
   it('runs the per-step blog file as written: restore, scripts from its prefix, replica, password, record, its topic', async () => {
     const secretName = '/development/app1/mysqlinstd';
+    // The blog's databases run MySQL 5.7 (the file names default.mysql5.7) in the subnet group it names.
+    await seedGroups(test.clients.rds, { subnetGroups: [{ name: 'db-sub-grp-virginia' }] });
     const source = await test.seed({
       id: 'mysqlinstp',
       engine: 'mysql',
+      engineVersion: BLOG_MYSQL_VERSION,
       databaseName: DATABASE,
       customers: 120,
       tags: PRODUCTION,
     });
-    const oldTarget = await seedTarget('mysqlinstd', secretName, { Name: 'mysqlinstd' });
+    const oldTarget = await seedTarget('mysqlinstd', secretName, { Name: 'mysqlinstd' }, BLOG_MYSQL_VERSION);
     const file = exampleFile('blog-per-step-rds-mysql');
     // The blog's runner reads s3://<bucketname>/<prefix>/<key>: the scripts go where its users put them.
     for (const key of ['00test.sql', '01test.sql']) {

@@ -1,5 +1,6 @@
 import { DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
 import type { SeededDatabase } from '../../local/seed/seed-database';
+import { seedGroups } from '../../local/seed/seed-groups';
 import { type SeededSnapshot, snapshotInstance } from '../../local/seed/seed-snapshot';
 import {
   acceptsPassword,
@@ -21,6 +22,7 @@ import { openTestAccount, type TestAccount } from './refresh-fixture';
 
 const DATABASE = 'billing';
 const SECRET = '/development/billing/billing-dev';
+const POSTGRES_VERSION = '16.4';
 
 let test: TestAccount;
 let source: SeededDatabase;
@@ -28,9 +30,14 @@ let oldTarget: SeededDatabase;
 
 beforeAll(async () => {
   test = await openTestAccount();
+  // The file names billing-pg16-dev, a PostgreSQL 16 parameter group: billing runs PostgreSQL 16.
+  await seedGroups(test.clients.rds, {
+    parameterGroups: [{ name: 'billing-pg16-dev', family: 'postgres16' }],
+  });
   source = await test.seed({
     id: 'billing-prod',
     engine: 'postgres',
+    engineVersion: POSTGRES_VERSION,
     databaseName: DATABASE,
     customers: 180,
     tags: { environment: 'production' },
@@ -38,6 +45,7 @@ beforeAll(async () => {
   oldTarget = await test.seed({
     id: 'billing-dev',
     engine: 'postgres',
+    engineVersion: POSTGRES_VERSION,
     databaseName: DATABASE,
     customers: 4,
     tags: { 'dbrefresh:refreshable': 'true', team: 'billing' },

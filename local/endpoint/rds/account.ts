@@ -225,7 +225,8 @@ export class RdsAccount {
         continue;
       }
       record.status = status;
-      if ('pending' in record) record.pending = {};
+      // The password is set; changes waiting for the maintenance window still wait.
+      if ('pending' in record) record.pending = { ...record.pending, masterUserPassword: undefined };
       if ('masterUserSecret' in record && record.masterUserSecret?.status === 'creating') {
         record.masterUserSecret.status = transition.work === 'failed' ? 'impaired' : 'active';
       }

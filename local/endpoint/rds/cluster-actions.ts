@@ -26,6 +26,9 @@ import {
   startFinalSnapshot,
   switchServer,
 } from './lifecycle';
+import { finalSnapshotIdentifier } from './rules/deletion';
+import { checkEngineVersion, checkRestoreVersion } from './rules/engines';
+import { checkClusterParameterGroup, checkSubnetGroup, type EngineVersion } from './rules/groups';
 import {
   AURORA_ENGINES,
   type ClusterSettings,
@@ -63,8 +66,10 @@ export async function createDBCluster(context: RdsContext, input: QueryInput): P
       `Local mode creates Aurora DB clusters only (aurora-mysql, aurora-postgresql), not ${engine} clusters.`,
     );
   }
-  const { password, ...user } = requestedMasterUser(input, 'DatabaseName');
+  checkEngineVersion(engine, version);
+  const { password, ...user } = requestedMasterUser(input, 'DatabaseName', engine);
   const settings = clusterSettings(input, defaultClusterSettings(engine, version));
+  checkClusterGroups(context, { engine, engineVersion: version }, settings);
   const record = await newCluster(
     context,
     identifier,
@@ -98,6 +103,7 @@ export async function restoreDBClusterToPointInTime(
   const clone = restoreType === 'copy-on-write' && requested === undefined;
   const time = clone ? undefined : await restoreTime(account, CLUSTERS, source, status, requested);
   const settings = clusterSettings(input, { ...source, deletionProtection: false });
+  checkClusterGroups(context, source, settings);
   const record = await newCluster(context, identifier, newResource(source, settings, input), sourceServer);
   return addResource(
     context,
@@ -138,13 +144,17 @@ export async function restoreDBClusterFromSnapshot(
       `DB cluster snapshot ${snapshot.identifier} is not in available state.`,
     );
   }
+  const requestedVersion = input.string('EngineVersion');
+  if (requestedVersion !== undefined) checkRestoreVersion(engine, requestedVersion, snapshot.engineVersion);
+  const engineVersion = requestedVersion ?? snapshot.engineVersion;
   const base: ClusterSettings = {
-    ...defaultClusterSettings(snapshot.engine, snapshot.engineVersion),
+    ...defaultClusterSettings(snapshot.engine, engineVersion),
     storageEncrypted: snapshot.storageEncrypted,
     kmsKeyId: snapshot.kmsKeyId,
   };
   const settings = clusterSettings(input, base);
-  const engineVersion = input.string('EngineVersion') ?? snapshot.engineVersion;
+  // The groups must fit the version the restore will have, not the snapshot's.
+  checkClusterGroups(context, { engine, engineVersion }, settings);
   const record = await newCluster(
     context,
     identifier,
@@ -165,7 +175,24 @@ export async function restoreDBClusterFromSnapshot(
  * (deletion protection, Serverless v2 capacity, retention, ...) change at once.
  */
 export async function modifyDBCluster(context: RdsContext, input: QueryInput): Promise<XmlValue> {
-  return modifyResource(context, CLUSTERS, input, { settings: (record) => clusterSettings(input, record) });
+  return modifyResource(context, CLUSTERS, input, {
+    settings: (record) => {
+      const settings = clusterSettings(input, record);
+      if (input.has('DBClusterParameterGroupName')) {
+        checkClusterParameterGroup(context.account.state, settings.clusterParameterGroup, record);
+      }
+      if (input.has('DBSubnetGroupName') && settings.subnetGroup !== undefined) {
+        checkSubnetGroup(context.account.state, settings.subnetGroup);
+      }
+      return settings;
+    },
+  });
+}
+
+/** A new cluster's cluster parameter group must fit `target`, and its subnet group exist. */
+function checkClusterGroups(context: RdsContext, target: EngineVersion, settings: ClusterSettings): void {
+  checkClusterParameterGroup(context.account.state, settings.clusterParameterGroup, target);
+  if (settings.subnetGroup !== undefined) checkSubnetGroup(context.account.state, settings.subnetGroup);
 }
 
 /**
@@ -175,12 +202,18 @@ export async function modifyDBCluster(context: RdsContext, input: QueryInput): P
 export async function deleteDBCluster(context: RdsContext, input: QueryInput): Promise<XmlValue> {
   const { account } = context;
   return deleteResource(context, CLUSTERS, input, (record) => {
+    const request = finalSnapshotRequest(input);
+    const situation = { arnType: 'cluster-snapshot' as const, stateError: rdsErrors.clusterState };
+    // The parameters are checked before the cluster's state.
+    finalSnapshotIdentifier(request, situation);
+    // "remove all the DB instances from a cluster and then delete the cluster itself"
+    // https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_DeleteCluster.html
     if (account.members(record).some((member) => account.statusOf(member) !== 'deleting')) {
       throw rdsErrors.clusterState(
         'Cluster cannot be deleted, it still contains DB instances in non-deleting state.',
       );
     }
-    return startFinalSnapshot(finalSnapshotRequest(input), 'cluster-snapshot', (snapshotId) =>
+    return startFinalSnapshot(request, situation, (snapshotId) =>
       startClusterSnapshot(context, record, snapshotId, []),
     );
   });

@@ -41,6 +41,22 @@ export const rdsErrors = {
   clusterSnapshotState: (message: string) => new AwsError('InvalidDBClusterSnapshotStateFault', message),
   invalidValue: (message: string) => new AwsError('InvalidParameterValue', message),
   invalidCombination: (message: string) => new AwsError('InvalidParameterCombination', message),
+  storageTypeNotSupported: (message: string) => new AwsError('StorageTypeNotSupported', message),
+  parameterGroupNotFound: (name: string) =>
+    new AwsError('DBParameterGroupNotFound', `DBParameterGroup not found: ${name}`, 404),
+  clusterParameterGroupNotFound: (name: string) =>
+    new AwsError('DBClusterParameterGroupNotFound', `DBClusterParameterGroup not found: ${name}`, 404),
+  optionGroupNotFound: (name: string) =>
+    new AwsError('OptionGroupNotFoundFault', `Specified OptionGroupName: ${name} not found.`, 404),
+  subnetGroupNotFound: (name: string) =>
+    new AwsError('DBSubnetGroupNotFoundFault', `DBSubnetGroup '${name}' not found.`, 404),
+  parameterGroupExists: (name: string) =>
+    new AwsError('DBParameterGroupAlreadyExists', `Parameter group ${name} already exists`),
+  optionGroupExists: (name: string) =>
+    new AwsError('OptionGroupAlreadyExistsFault', `Option group ${name} already exists.`),
+  subnetGroupExists: (name: string) =>
+    new AwsError('DBSubnetGroupAlreadyExists', `DB subnet group ${name} already exists.`),
+  subnetGroupTooSmall: (message: string) => new AwsError('DBSubnetGroupDoesNotCoverEnoughAZs', message),
   restoreNotEnabled: (id: string) =>
     new AwsError(
       'PointInTimeRestoreNotEnabled',

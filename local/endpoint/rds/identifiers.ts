@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { AwsError } from '../service';
 
 /** What an RDS ARN names: `arn:aws:rds:<region>:<account>:<type>:<identifier>`. */
-export type ArnType = 'db' | 'cluster' | 'snapshot' | 'cluster-snapshot';
+export type ArnType =
+  | 'db'
+  | 'cluster'
+  | 'snapshot'
+  | 'cluster-snapshot'
+  | 'pg'
+  | 'cluster-pg'
+  | 'og'
+  | 'subgrp';
 
 /** Where ARNs point: the region and account of the request being answered. */
 export interface ArnScope {
@@ -20,7 +28,7 @@ export function parseRdsArn(value: string): { type: string; identifier: string }
   return match?.[1] && match[2] ? { type: match[1], identifier: match[2] } : undefined;
 }
 
-const IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,62}$/;
+const IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]*$/;
 
 /**
  * An instance or cluster identifier (or an ARN of one) as RDS stores it: lower case. An ARN of any
@@ -50,12 +58,20 @@ function namedIdentifier(parameter: string, value: string, type: ArnType): strin
   return (arn?.identifier ?? value).toLowerCase();
 }
 
-export function checkIdentifier(parameter: string, identifier: string): void {
-  if (!IDENTIFIER.test(identifier) || identifier.endsWith('-')) {
+/**
+ * Instance and cluster identifiers are 1 to 63 letters, digits or hyphens, begin with a letter, and neither
+ * end with a hyphen nor contain two; DB snapshot identifiers and final snapshot identifiers may have 255.
+ * @throws AwsError InvalidParameterValue with RDS's wording
+ */
+// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.Constraints
+// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBSnapshot.html (DBSnapshotIdentifier)
+export function checkIdentifier(parameter: string, identifier: string, maxLength = 63): void {
+  if (!IDENTIFIER.test(identifier) || identifier.endsWith('-') || identifier.length > maxLength) {
     throw new AwsError(
       'InvalidParameterValue',
       `The parameter ${parameter} is not a valid identifier. Identifiers must begin with a letter; must contain ` +
-        'only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.',
+        'only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens. ' +
+        `This one must have 1 to ${maxLength} characters.`,
     );
   }
 }

@@ -1,7 +1,9 @@
 import type { QueryInput, XmlValue } from '../query-protocol';
 import type { RdsContext } from './context';
+import { DEFERRED_INSTANCE_SETTINGS } from './deferred-changes';
 import { rdsErrors } from './errors';
 import { resourceIdentifier, snapshotIdentifier } from './identifiers';
+import { checkInstanceChanges, checkNewInstance } from './instance-checks';
 import {
   addResource,
   addWithNewServer,
@@ -30,6 +32,11 @@ import {
   startFinalSnapshot,
   switchServer,
 } from './lifecycle';
+import { isFailed } from './render';
+import { checkEngineVersion, checkRestoreEngine } from './rules/engines';
+import { checkParameterGroup } from './rules/groups';
+import { checkInstanceClass, checkModifiable, checkServerlessMember } from './rules/instances';
+import { checkReadReplica } from './rules/replicas';
 import {
   AURORA_ENGINES,
   defaultInstanceSettings,
@@ -37,6 +44,10 @@ import {
   INSTANCE_SETTING_KEYS,
   type InstanceSettings,
   instanceSettings,
+  KEPT_BY_REPLICA,
+  KEPT_BY_RESTORE,
+  KEPT_BY_SNAPSHOT_RESTORE,
+  keptSettings,
   tagsOf,
 } from './settings';
 import { startInstanceSnapshot } from './snapshot-actions';
@@ -90,9 +101,15 @@ export async function createDBInstance(context: RdsContext, input: QueryInput): 
       `An ${engine} DB instance belongs to a DB cluster: create the cluster (CreateDBCluster), then the instance with DBClusterIdentifier`,
     );
   }
-  const { password, ...user } = requestedMasterUser(input, 'DBName');
+  checkEngineVersion(engine, version);
+  const { password, ...user } = requestedMasterUser(input, 'DBName', engine);
   input.requiredString('DBInstanceClass');
-  const settings = instanceSettings(input, defaultInstanceSettings(engine, version, context.scope.region));
+  const defaults = defaultInstanceSettings(engine, version, context.scope.region);
+  // StorageType "Default: io1, if the Iops parameter is specified. Otherwise, gp3."
+  // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html
+  const base = { ...defaults, storageType: input.has('Iops') ? 'io1' : defaults.storageType };
+  const target = { engine, engineVersion: version };
+  const settings = checkNewInstance(context, target, instanceSettings(input, base), input);
   const record = await newStandaloneInstance(
     context,
     identifier,
@@ -151,6 +168,9 @@ async function createClusterMember(
   };
   input.requiredString('DBInstanceClass');
   const settings = instanceSettings(input, base);
+  checkInstanceClass(engine, settings.instanceClass, true);
+  checkServerlessMember(settings.instanceClass, cluster.identifier, cluster.serverless !== undefined);
+  checkParameterGroup(account.state, settings.parameterGroup, cluster);
   const record: InstanceRecord = newRecord(context, INSTANCES, identifier, {
     engine: cluster.engine,
     engineVersion: cluster.engineVersion,
@@ -184,8 +204,10 @@ export async function restoreDBInstanceToPointInTime(
     both: 'Cannot specify both RestoreTime and UseLatestRestorableTime.',
     neither: 'Specify either RestoreTime or UseLatestRestorableTime.',
   });
+  checkRestoreEngine(input.string('Engine'), source.engine);
   const time = await restoreTime(account, INSTANCES, source, status, requested);
-  const settings = instanceSettings(input, restoredSettings(source));
+  const base = keptSettings(defaultsLike(context, source), source, KEPT_BY_RESTORE);
+  const settings = checkNewInstance(context, source, instanceSettings(input, base), input);
   const record = await newStandaloneInstance(
     context,
     identifier,
@@ -222,9 +244,12 @@ function restoreSource(context: RdsContext, input: QueryInput): InstanceRecord {
   return source;
 }
 
-/** What a restore takes over from its source unless the request says otherwise; never its protection. */
-function restoredSettings(source: InstanceSettings): InstanceSettings {
-  return { ...source, deletionProtection: false, promotionTier: undefined };
+/** The settings a new instance of `source`'s engine and version has by default. */
+function defaultsLike(
+  context: RdsContext,
+  source: { readonly engine: string; readonly engineVersion: string },
+): InstanceSettings {
+  return defaultInstanceSettings(source.engine, source.engineVersion, context.scope.region);
 }
 
 /** A new server from a manual snapshot; it keeps the snapshot's master user and password. */
@@ -232,28 +257,26 @@ export async function restoreDBInstanceFromDBSnapshot(
   context: RdsContext,
   input: QueryInput,
 ): Promise<XmlValue> {
-  const { account, scope } = context;
+  const { account } = context;
   const snapshot = account.requireSnapshot(
     snapshotIdentifier('DBSnapshotIdentifier', input.requiredString('DBSnapshotIdentifier'), 'snapshot'),
   );
   const identifier = newIdentifier(context, INSTANCES, input);
+  // Errors: InvalidDBSnapshotState for a snapshot that is not available.
+  // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceFromDBSnapshot.html
   if (account.statusOf(snapshot) !== 'available') {
     throw rdsErrors.snapshotState(`Snapshot ${snapshot.identifier} is not in available state.`);
   }
-  const base: InstanceSettings = {
-    ...defaultInstanceSettings(snapshot.engine, snapshot.engineVersion, scope.region),
-    instanceClass: snapshot.instanceClass,
-    allocatedStorage: snapshot.allocatedStorage,
-    storageEncrypted: snapshot.storageEncrypted,
-    kmsKeyId: snapshot.kmsKeyId,
-  };
-  const settings = instanceSettings(input, base);
-  const record = await newStandaloneInstance(
-    context,
-    identifier,
-    newResource(snapshot, settings, input),
-    snapshot,
-  );
+  checkRestoreEngine(input.string('Engine'), snapshot.engine);
+  const base = keptSettings(defaultsLike(context, snapshot), snapshot, KEPT_BY_SNAPSHOT_RESTORE);
+  const settings = checkNewInstance(context, snapshot, instanceSettings(input, base), input);
+  const resource = newResource(snapshot, settings, input);
+  // "If there are no new tags, RDS looks for the tags from the source DB instance for the DB snapshot, and
+  // then adds those tags to the restored DB instance."
+  // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html#USER_Tagging.CopyTags
+  const sourceInstance = account.instanceByResourceId(snapshot.dbiResourceId);
+  if (!input.has('Tags') && sourceInstance) resource.tags.push(...sourceInstance.tags);
+  const record = await newStandaloneInstance(context, identifier, resource, snapshot);
   return addResource(
     context,
     INSTANCES,
@@ -278,12 +301,14 @@ export async function createDBInstanceReadReplica(context: RdsContext, input: Qu
     );
   }
   checkStatus(account, INSTANCES, source, 'available');
-  if (source.backupRetentionPeriod === 0) {
-    throw rdsErrors.instanceState(
-      'Automated backups are not enabled for this database instance. To enable automated backups, use ModifyDBInstance to set the backup retention period to a non-zero value.',
-    );
-  }
-  const settings = instanceSettings(input, { ...restoredSettings(source), backupRetentionPeriod: 0 });
+  checkReadReplica(source, account.replicasOf(source).length, input, context.scope.region);
+  const base = keptSettings(defaultsLike(context, source), source, KEPT_BY_REPLICA);
+  const settings = checkNewInstance(
+    context,
+    source,
+    instanceSettings(input, { ...base, backupRetentionPeriod: 0 }),
+    input,
+  );
   const record = await newStandaloneInstance(
     context,
     identifier,
@@ -307,6 +332,7 @@ export async function createDBInstanceReadReplica(context: RdsContext, input: Qu
 export async function modifyDBInstance(context: RdsContext, input: QueryInput): Promise<XmlValue> {
   return modifyResource(context, INSTANCES, input, {
     refuse: (record, password, manage) => {
+      checkModifiable(record.identifier, context.account.statusOf(record), input);
       if (record.clusterResourceId === undefined) return;
       if (password !== undefined || manage !== undefined) {
         throw rdsErrors.invalidCombination(
@@ -319,7 +345,8 @@ export async function modifyDBInstance(context: RdsContext, input: QueryInput): 
         );
       }
     },
-    settings: (record) => instanceSettings(input, record),
+    settings: (record) => checkInstanceChanges(context, record, instanceSettings(input, record), input),
+    deferrable: DEFERRED_INSTANCE_SETTINGS,
     modifying: (settings, record) =>
       MODIFYING_SETTINGS.some((key) => JSON.stringify(settings[key]) !== JSON.stringify(record[key])),
     notAvailableMessage: 'Database instance is not in available state.',
@@ -336,7 +363,14 @@ export async function deleteDBInstance(context: RdsContext, input: QueryInput): 
     const request = finalSnapshotRequest(input);
     const cluster = context.account.clusterByResourceId(record.clusterResourceId);
     if (!cluster) {
-      return startFinalSnapshot(request, 'snapshot', (snapshotId) =>
+      const status = context.account.statusOf(record);
+      const situation = {
+        arnType: 'snapshot' as const,
+        readReplica: record.replicaSourceResourceId !== undefined,
+        failedStatus: isFailed(status) ? status : undefined,
+        stateError: rdsErrors.instanceState,
+      };
+      return startFinalSnapshot(request, situation, (snapshotId) =>
         startInstanceSnapshot(context, record, snapshotId, []),
       );
     }
@@ -377,6 +411,8 @@ export async function stopDBInstance(context: RdsContext, input: QueryInput): Pr
   const { account } = context;
   const record = standaloneInstance(context, input, 'stopped');
   checkStatus(account, INSTANCES, record, 'available');
+  // "You can't stop a DB instance that has a read replica, or that is a read replica."
+  // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_StopInstance.html#USER_StopInstance.Limitations
   if (record.replicaSourceResourceId !== undefined || account.replicasOf(record).length > 0) {
     throw rdsErrors.instanceState(
       `Instance ${record.identifier} cannot be stopped: it is a read replica or has read replicas.`,

@@ -6,16 +6,13 @@ import type { AwsError } from '../service';
 import { ignore, type RdsAccount } from './account';
 import type { RdsContext } from './context';
 import { checkMasterUsername, createManagedSecret, deleteManagedSecret } from './credentials';
+import { applyNowOrDefer } from './deferred-changes';
 import { rdsErrors } from './errors';
-import {
-  type ArnScope,
-  newResourceId,
-  resourceIdentifier,
-  serverIdOf,
-  snapshotIdentifier,
-} from './identifiers';
+import { type ArnScope, newResourceId, resourceIdentifier, serverIdOf } from './identifiers';
 import { isFailed, renderCluster, renderInstance, restorableWindow } from './render';
-import { checkMasterPassword, tagsOf } from './settings';
+import { type DeletionSituation, type FinalSnapshotRequest, finalSnapshotIdentifier } from './rules/deletion';
+import { checkMasterPassword } from './rules/passwords';
+import { tagsOf } from './settings';
 import type { ClusterRecord, InstanceRecord, RdsTag, ServerRecord } from './state';
 import type { TransitionStart } from './status-clock';
 
@@ -212,6 +209,7 @@ const DATABASE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 export function requestedMasterUser(
   input: QueryInput,
   databaseParameter: 'DBName' | 'DatabaseName',
+  engine: string,
 ): MasterUser & { readonly password?: string } {
   const masterUsername = input.requiredString('MasterUsername');
   checkMasterUsername(masterUsername);
@@ -227,7 +225,7 @@ export function requestedMasterUser(
     both: 'MasterUserPassword cannot be specified when ManageMasterUserPassword is true.',
     neither: 'The parameter MasterUserPassword must be provided and must not be blank.',
   });
-  if (password !== undefined) checkMasterPassword(password);
+  if (password !== undefined) checkMasterPassword(engine, password);
   return { masterUsername, databaseName, password };
 }
 
@@ -392,6 +390,8 @@ export async function restoreTime(
   const window = await restorableWindow(account, source, status);
   if (!window) throw type.stateError(`${type.noun} ${source.identifier} has no restorable window yet.`);
   const time = requested ?? window.latest;
+  // RestoreTime "Must be before the latest restorable time for the DB instance" (and after the earliest).
+  // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceToPointInTime.html
   if (time < window.earliest || time > window.latest) {
     throw rdsErrors.invalidValue(
       `Restore time ${time.toISOString()} is outside the restorable window of ${source.identifier}: ` +
@@ -411,6 +411,8 @@ export interface ModifyRules<R extends Resource, S> {
   readonly modifying?: (settings: S, record: R) => boolean;
   /** The message when a change that needs an available resource finds it otherwise. */
   readonly notAvailableMessage?: string;
+  /** The settings RDS applies in the maintenance window unless ApplyImmediately (see deferred-changes.ts). */
+  readonly deferrable?: readonly string[];
 }
 
 /**
@@ -431,8 +433,14 @@ export async function modifyResource<R extends Resource, S extends object>(
     throw rdsErrors.invalidCombination('No modifications were requested');
   }
   const newReference = input.string(`New${parameter}`);
-  const newIdentifier = newReference && resourceIdentifier(`New${parameter}`, newReference, type.arnType);
-  const rename = newIdentifier !== undefined && newIdentifier !== record.identifier;
+  const requestedName = newReference && resourceIdentifier(`New${parameter}`, newReference, type.arnType);
+  if (
+    requestedName !== undefined &&
+    requestedName !== record.identifier &&
+    type.find(account, requestedName)
+  ) {
+    throw type.existsError(requestedName);
+  }
   const password = input.string('MasterUserPassword');
   const manage = input.boolean('ManageMasterUserPassword');
   rules.refuse?.(record, password, manage);
@@ -446,12 +454,22 @@ export async function modifyResource<R extends Resource, S extends object>(
       'To stop RDS from managing the master user password, also specify a new MasterUserPassword.',
     );
   }
-  if (password !== undefined) checkMasterPassword(password);
-  const settings = rules.settings(record);
+  if (password !== undefined) checkMasterPassword(record.engine, password);
+  const now = applyNowOrDefer(
+    input,
+    record,
+    rules.settings(record),
+    requestedName !== record.identifier ? requestedName : undefined,
+    record.pending,
+    rules.deferrable ?? [],
+  );
+  const { settings } = now;
+  const newIdentifier = now.rename;
+  const rename = newIdentifier !== undefined && newIdentifier !== record.identifier;
   const credentials = password !== undefined || (manage === true && !record.masterUserSecret);
   const modifying = rules.modifying?.(settings, record) ?? false;
   const status = account.statusOf(record);
-  if ((rename || credentials || modifying) && status !== 'available') {
+  if ((rename || credentials || modifying || now.deferred) && status !== 'available') {
     throw rules.notAvailableMessage === undefined
       ? notAvailable(type, record)
       : type.stateError(rules.notAvailableMessage);
@@ -461,6 +479,7 @@ export async function modifyResource<R extends Resource, S extends object>(
   }
   if (rename && type.find(account, newIdentifier)) throw type.existsError(newIdentifier);
 
+  record.pending = { ...record.pending, ...now.pending };
   const { server } = record;
   const newPassword =
     manage === true && !record.masterUserSecret
@@ -513,6 +532,8 @@ export async function deleteResource<R extends Resource>(
       `${type.deletionNoun} ${record.identifier} is currently ${status}; it can be deleted once that operation completes.`,
     );
   }
+  // DeletionProtection: "The database can't be deleted when deletion protection is enabled."
+  // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html
   if (record.deletionProtection) {
     throw rdsErrors.invalidCombination(
       `Cannot delete protected ${type.protectedNoun}, please disable deletion protection and try again.`,
@@ -533,11 +554,7 @@ export async function deleteResource<R extends Resource>(
   return respond(context, type, record);
 }
 
-/** SkipFinalSnapshot and FinalDBSnapshotIdentifier of a deletion. */
-export interface FinalSnapshotRequest {
-  readonly skip: boolean;
-  readonly reference?: string;
-}
+export type { FinalSnapshotRequest } from './rules/deletion';
 
 export function finalSnapshotRequest(input: QueryInput): FinalSnapshotRequest {
   return {
@@ -548,19 +565,15 @@ export function finalSnapshotRequest(input: QueryInput): FinalSnapshotRequest {
 
 /**
  * Starts the final snapshot a deletion asks for (`start` takes its identifier) and returns its copy.
- * @throws AwsError InvalidParameterCombination unless exactly one of SkipFinalSnapshot and FinalDBSnapshotIdentifier
+ * @throws AwsError for a combination of SkipFinalSnapshot and FinalDBSnapshotIdentifier RDS refuses
  */
 export function startFinalSnapshot(
   request: FinalSnapshotRequest,
-  arnType: 'snapshot' | 'cluster-snapshot',
+  situation: DeletionSituation,
   start: (identifier: string) => { copied: FinalCopy },
 ): FinalCopy | undefined {
-  checkExactlyOne(request.skip, request.reference !== undefined, {
-    both: 'FinalDBSnapshotIdentifier cannot be specified when SkipFinalSnapshot is true.',
-    neither: 'FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.',
-  });
-  if (request.reference === undefined) return undefined;
-  return start(snapshotIdentifier('FinalDBSnapshotIdentifier', request.reference, arnType)).copied;
+  const identifier = finalSnapshotIdentifier(request, situation);
+  return identifier === undefined ? undefined : start(identifier).copied;
 }
 
 const SERVER_SWITCHES = {

@@ -7,6 +7,7 @@ import type { RdsAction, RdsContext } from './context';
 import { rotateAdminPassword } from './credentials';
 import type { EngineBackend, ManagedSecretStore, TerminalStatusHook } from './dependencies';
 import { fromEngineError } from './errors';
+import * as groups from './group-actions';
 import * as instances from './instance-actions';
 import * as snapshots from './snapshot-actions';
 import { RdsStateFile } from './state';
@@ -71,6 +72,14 @@ const ACTIONS: Readonly<Record<string, RdsAction>> = {
   AddTagsToResource: tags.addTagsToResource,
   RemoveTagsFromResource: tags.removeTagsFromResource,
   ListTagsForResource: tags.listTagsForResource,
+  CreateDBParameterGroup: groups.createDBParameterGroup,
+  DescribeDBParameterGroups: groups.describeDBParameterGroups,
+  CreateDBClusterParameterGroup: groups.createDBClusterParameterGroup,
+  DescribeDBClusterParameterGroups: groups.describeDBClusterParameterGroups,
+  CreateOptionGroup: groups.createOptionGroup,
+  DescribeOptionGroups: groups.describeOptionGroups,
+  CreateDBSubnetGroup: groups.createDBSubnetGroup,
+  DescribeDBSubnetGroups: groups.describeDBSubnetGroups,
 };
 
 /**

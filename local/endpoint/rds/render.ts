@@ -3,6 +3,7 @@ import type { XmlStructure, XmlValue } from '../query-protocol';
 import { xmlList } from '../query-protocol';
 import type { RdsAccount } from './account';
 import { type ArnScope, rdsArn } from './identifiers';
+import { shownPerformance } from './rules/storage';
 import type { ClusterRecord, ClusterSnapshotRecord, InstanceRecord, RdsTag, SnapshotRecord } from './state';
 
 /**
@@ -31,6 +32,7 @@ export async function renderInstance(
   const server = record.server ?? cluster?.server;
   const source = account.instanceByResourceId(record.replicaSourceResourceId);
   const reachable = server?.serverReady === true && status !== 'creating' && !isFailed(status);
+  const performance = cluster ? {} : shownPerformance(record.engine, record);
   return {
     DBInstanceIdentifier: record.identifier,
     DBInstanceClass: record.instanceClass,
@@ -57,7 +59,7 @@ export async function renderInstance(
       ? { DBSubnetGroupName: record.subnetGroup, SubnetGroupStatus: 'Complete' }
       : undefined,
     PreferredMaintenanceWindow: 'sun:04:00-sun:04:30',
-    PendingModifiedValues: { MasterUserPassword: record.pending.masterUserPassword ? '****' : undefined },
+    PendingModifiedValues: pendingInstanceValues(record),
     LatestRestorableTime: await latestRestorableTime(account, record, status),
     MultiAZ: record.multiAz,
     EngineVersion: record.engineVersion,
@@ -78,8 +80,9 @@ export async function renderInstance(
         ])
       : undefined,
     StorageType: record.storageType,
-    Iops: record.iops,
-    StorageThroughput: record.storageThroughput,
+    Iops: performance.iops,
+    StorageThroughput: performance.storageThroughput,
+    MaxAllocatedStorage: record.maxAllocatedStorage,
     DbInstancePort: 0,
     DBClusterIdentifier: cluster?.identifier,
     StorageEncrypted: cluster?.storageEncrypted ?? record.storageEncrypted,
@@ -98,6 +101,21 @@ export async function renderInstance(
     MasterUserSecret: record.masterUserSecret
       ? { SecretArn: record.masterUserSecret.arn, SecretStatus: record.masterUserSecret.status }
       : undefined,
+  };
+}
+
+/** What waits: a password being set, and changes deferred to the maintenance window (deferred-changes.ts). */
+function pendingInstanceValues(record: InstanceRecord): XmlStructure {
+  const { masterUserPassword, identifier, settings = {} } = record.pending;
+  return {
+    MasterUserPassword: masterUserPassword ? '****' : undefined,
+    DBInstanceIdentifier: identifier,
+    DBInstanceClass: settings.instanceClass as string | undefined,
+    AllocatedStorage: settings.allocatedStorage as number | undefined,
+    StorageType: settings.storageType as string | undefined,
+    Iops: settings.iops as number | undefined,
+    StorageThroughput: settings.storageThroughput as number | undefined,
+    MultiAZ: settings.multiAz as boolean | undefined,
   };
 }
 
@@ -158,7 +176,13 @@ export async function renderCluster(
     EngineMode: 'provisioned',
     DeletionProtection: record.deletionProtection,
     CopyTagsToSnapshot: record.copyTagsToSnapshot,
-    PendingModifiedValues: record.pending.masterUserPassword ? { MasterUserPassword: '****' } : undefined,
+    PendingModifiedValues:
+      record.pending.masterUserPassword || record.pending.identifier
+        ? {
+            MasterUserPassword: record.pending.masterUserPassword ? '****' : undefined,
+            DBClusterIdentifier: record.pending.identifier,
+          }
+        : undefined,
     StatusInfos: record.failure
       ? xmlList('DBClusterStatusInfo', [
           { StatusType: 'local-engine', Normal: false, Status: 'error', Message: record.failure },
@@ -190,7 +214,9 @@ export function renderSnapshot(account: RdsAccount, record: SnapshotRecord, scop
     EngineVersion: record.engineVersion,
     SnapshotType: record.snapshotType,
     PercentProgress: status === 'available' ? 100 : 0,
-    StorageType: 'gp2',
+    StorageType: record.storageType,
+    Iops: record.iops,
+    StorageThroughput: record.storageThroughput,
     Encrypted: record.storageEncrypted,
     KmsKeyId: record.kmsKeyId,
     DBSnapshotArn: rdsArn(scope, 'snapshot', record.identifier),

@@ -1,5 +1,8 @@
 import type { QueryInput } from '../query-protocol';
 import { rdsErrors } from './errors';
+import { DEFAULT_SUBNET_GROUP, defaultOptionGroupName, defaultParameterGroupName } from './groups';
+import { checkRetention } from './rules/backups';
+import { checkTagCount, checkTags } from './rules/tags';
 import type { ClusterRecord, InstanceRecord, RdsTag } from './state';
 
 /**
@@ -24,6 +27,7 @@ const COMMON_SETTING_KEYS = [
 export const INSTANCE_SETTING_KEYS = [
   'instanceClass',
   'allocatedStorage',
+  'maxAllocatedStorage',
   'storageType',
   'iops',
   'storageThroughput',
@@ -56,7 +60,8 @@ function pick<S>(record: S, keys: readonly (keyof S)[]): S {
   return Object.fromEntries(keys.map((key) => [key, record[key]])) as S;
 }
 
-const ENGINE_VERSIONS: Readonly<Record<string, string>> = {
+/** The engines local mode plays, with the version RDS picks when a request names none. */
+export const ENGINE_VERSIONS: Readonly<Record<string, string>> = {
   mysql: '8.0.39',
   mariadb: '10.11.9',
   postgres: '15.8',
@@ -84,12 +89,6 @@ export function engineAndVersion(
   return { engine, version: version ?? defaultVersion };
 }
 
-/** `8.0` for MySQL-family versions, `15` for PostgreSQL-family ones: what parameter group families use. */
-function majorVersion(engine: string, version: string): string {
-  const parts = version.split('.');
-  return engine.includes('postgres') ? (parts[0] ?? version) : parts.slice(0, 2).join('.');
-}
-
 function commonDefaults(): CommonSettings {
   return {
     deletionProtection: false,
@@ -99,24 +98,30 @@ function commonDefaults(): CommonSettings {
     cloudwatchLogsExports: [],
     storageEncrypted: false,
     kmsKeyId: undefined,
-    subnetGroup: 'default',
+    subnetGroup: DEFAULT_SUBNET_GROUP,
     securityGroupIds: [],
   };
 }
 
+/**
+ * What a new instance of `engine` `version` has unless the request says otherwise. No AllocatedStorage is
+ * 0 GiB, which RDS refuses for every engine but Aurora; the storage type defaults to gp3.
+ */
+// StorageType "Default: io1, if the Iops parameter is specified. Otherwise, gp3."
+// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html
 export function defaultInstanceSettings(engine: string, version: string, region: string): InstanceSettings {
-  const major = majorVersion(engine, version);
   return {
     instanceClass: 'db.t3.micro',
-    allocatedStorage: AURORA_ENGINES.has(engine) ? 1 : 20,
-    storageType: AURORA_ENGINES.has(engine) ? 'aurora' : 'gp2',
+    allocatedStorage: AURORA_ENGINES.has(engine) ? 1 : 0,
+    maxAllocatedStorage: undefined,
+    storageType: AURORA_ENGINES.has(engine) ? 'aurora' : 'gp3',
     iops: undefined,
     storageThroughput: undefined,
     multiAz: false,
     publiclyAccessible: false,
     availabilityZone: `${region}a`,
-    parameterGroup: `default.${engine}${major}`,
-    optionGroup: `default:${engine}-${major.replaceAll('.', '-')}`,
+    parameterGroup: defaultParameterGroupName(engine, version),
+    optionGroup: defaultOptionGroupName(engine, version),
     autoMinorVersionUpgrade: true,
     performanceInsights: false,
     monitoringInterval: 0,
@@ -129,7 +134,7 @@ export function defaultInstanceSettings(engine: string, version: string, region:
 export function defaultClusterSettings(engine: string, version: string): ClusterSettings {
   return {
     ...commonDefaults(),
-    clusterParameterGroup: `default.${engine}${majorVersion(engine, version)}`,
+    clusterParameterGroup: defaultParameterGroupName(engine, version),
     serverless: undefined,
     backtrackWindow: undefined,
   };
@@ -137,19 +142,24 @@ export function defaultClusterSettings(engine: string, version: string): Cluster
 
 /** `base` with the settings the request sets. @throws AwsError for values RDS refuses */
 export function instanceSettings(input: QueryInput, base: InstanceSettings): InstanceSettings {
+  const storageType = input.string('StorageType') ?? base.storageType;
+  // Provisioned IOPS and throughput belong to a storage type: a new type starts without them.
+  const sameStorage = storageType === base.storageType;
   const settings: InstanceSettings = {
     ...pick(base, INSTANCE_SETTING_KEYS),
-    ...common(input, base),
+    ...common(input, base, 'instance'),
     instanceClass: input.string('DBInstanceClass') ?? base.instanceClass,
     allocatedStorage: input.integer('AllocatedStorage') ?? base.allocatedStorage,
-    storageType: input.string('StorageType') ?? base.storageType,
-    iops: input.integer('Iops') ?? base.iops,
-    storageThroughput: input.integer('StorageThroughput') ?? base.storageThroughput,
+    maxAllocatedStorage: input.integer('MaxAllocatedStorage') ?? base.maxAllocatedStorage,
+    storageType,
+    iops: input.integer('Iops') ?? (sameStorage ? base.iops : undefined),
+    storageThroughput:
+      input.integer('StorageThroughput') ?? (sameStorage ? base.storageThroughput : undefined),
     multiAz: input.boolean('MultiAZ') ?? base.multiAz,
     publiclyAccessible: input.boolean('PubliclyAccessible') ?? base.publiclyAccessible,
     availabilityZone: input.string('AvailabilityZone') ?? base.availabilityZone,
-    parameterGroup: input.string('DBParameterGroupName') ?? base.parameterGroup,
-    optionGroup: input.string('OptionGroupName') ?? base.optionGroup,
+    parameterGroup: input.string('DBParameterGroupName')?.toLowerCase() ?? base.parameterGroup,
+    optionGroup: input.string('OptionGroupName')?.toLowerCase() ?? base.optionGroup,
     autoMinorVersionUpgrade: input.boolean('AutoMinorVersionUpgrade') ?? base.autoMinorVersionUpgrade,
     performanceInsights: input.boolean('EnablePerformanceInsights') ?? base.performanceInsights,
     monitoringInterval: input.integer('MonitoringInterval') ?? base.monitoringInterval,
@@ -166,9 +176,6 @@ export function instanceSettings(input: QueryInput, base: InstanceSettings): Ins
       'A MonitoringRoleARN value is required if you specify a MonitoringInterval value other than 0.',
     );
   }
-  if (settings.allocatedStorage < 1) {
-    throw rdsErrors.invalidValue(`Invalid storage size ${settings.allocatedStorage} for AllocatedStorage`);
-  }
   return settings;
 }
 
@@ -181,32 +188,35 @@ export function clusterSettings(input: QueryInput, base: ClusterSettings): Clust
         maxCapacity: scaling.number('MaxCapacity') ?? base.serverless?.maxCapacity ?? 1,
       }
     : base.serverless;
+  // Capacity from 0 to 256 ACUs in steps of 0.5; the maximum at least 1.
+  // https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.requirements.html#aurora-serverless-v2.requirements.capacity-range
   if (
     serverless &&
     (serverless.minCapacity < 0 ||
       serverless.maxCapacity < 1 ||
       serverless.maxCapacity > 256 ||
-      serverless.minCapacity > serverless.maxCapacity)
+      serverless.minCapacity > serverless.maxCapacity ||
+      !Number.isInteger(serverless.minCapacity * 2) ||
+      !Number.isInteger(serverless.maxCapacity * 2))
   ) {
     throw rdsErrors.invalidValue(
       `Invalid ServerlessV2ScalingConfiguration: MinCapacity ${serverless.minCapacity} and MaxCapacity ` +
-        `${serverless.maxCapacity} must satisfy 0 <= MinCapacity <= MaxCapacity <= 256, MaxCapacity >= 1`,
+        `${serverless.maxCapacity} must satisfy 0 <= MinCapacity <= MaxCapacity <= 256, MaxCapacity >= 1, in steps of 0.5`,
     );
   }
   return {
     ...pick(base, CLUSTER_SETTING_KEYS),
-    ...common(input, base),
-    clusterParameterGroup: input.string('DBClusterParameterGroupName') ?? base.clusterParameterGroup,
+    ...common(input, base, 'cluster'),
+    clusterParameterGroup:
+      input.string('DBClusterParameterGroupName')?.toLowerCase() ?? base.clusterParameterGroup,
     serverless,
     backtrackWindow: input.integer('BacktrackWindow') ?? base.backtrackWindow,
   };
 }
 
-function common(input: QueryInput, base: CommonSettings): CommonSettings {
+function common(input: QueryInput, base: CommonSettings, kind: 'instance' | 'cluster'): CommonSettings {
   const retention = input.integer('BackupRetentionPeriod') ?? base.backupRetentionPeriod;
-  if (retention < 0 || retention > 35) {
-    throw rdsErrors.invalidValue(`Invalid backup retention period ${retention}: use 0 to 35 days`);
-  }
+  if (input.has('BackupRetentionPeriod')) checkRetention(retention, kind);
   const logs = input.structure('CloudwatchLogsExportConfiguration');
   const enabled = logs?.strings('EnableLogTypes') ?? [];
   const disabled = new Set(logs?.strings('DisableLogTypes') ?? []);
@@ -219,20 +229,23 @@ function common(input: QueryInput, base: CommonSettings): CommonSettings {
     cloudwatchLogsExports: [...new Set([...exports, ...enabled])].filter((type) => !disabled.has(type)),
     storageEncrypted: input.boolean('StorageEncrypted') ?? base.storageEncrypted,
     kmsKeyId: input.string('KmsKeyId') ?? base.kmsKeyId,
-    subnetGroup: input.string('DBSubnetGroupName') ?? base.subnetGroup,
+    subnetGroup: input.string('DBSubnetGroupName')?.toLowerCase() ?? base.subnetGroup,
     securityGroupIds: input.strings('VpcSecurityGroupIds') ?? base.securityGroupIds,
   };
 }
 
 /**
- * The request's `Tags`, checked as RDS checks them.
- * @throws AwsError InvalidParameterValue for a tag without a key
+ * The request's `Tags`, checked as RDS checks them (keys, values, at most 50).
+ * @throws AwsError InvalidParameterValue for a tag RDS refuses
  */
 export function tagsOf(input: QueryInput, name = 'Tags'): RdsTag[] {
-  return (input.structures(name) ?? []).map((tag) => ({
+  const tags = (input.structures(name) ?? []).map((tag) => ({
     Key: tag.requiredString('Key'),
     Value: tag.string('Value') ?? '',
   }));
+  checkTags(tags);
+  checkTagCount([], tags);
+  return tags;
 }
 
 /** `tags` with `added` put over them, key by key, in first-seen order. */
@@ -243,18 +256,56 @@ export function mergeTags(tags: readonly RdsTag[], added: readonly RdsTag[]): Rd
 }
 
 /**
- * Checks a master password as RDS does: 8 to 128 printable ASCII characters besides '/', '@', '"' and ' '.
- * The message never repeats the password.
+ * What a point-in-time restore keeps of its source instance: class, storage, backup retention and encryption;
+ * everything else (parameter, option and subnet groups, security groups, Multi-AZ, protection, logs, public
+ * access, autoscaling, monitoring) is the request's or the default.
  */
-export function checkMasterPassword(password: string): void {
-  if (password.length < 8 || password.length > 128) {
-    throw rdsErrors.invalidValue(
-      'The parameter MasterUserPassword is not a valid password because it is shorter than 8 characters or longer than 128.',
-    );
-  }
-  if (!/^[\x21-\x7e]+$/.test(password) || /[/@"]/.test(password)) {
-    throw rdsErrors.invalidValue(
-      "The parameter MasterUserPassword is not a valid password. Only printable ASCII characters besides '/', '@', '\"', ' ' may be used.",
-    );
-  }
+// DBInstanceClass "Default: The same DB instance class as the original DB instance"; BackupRetentionPeriod
+// "Default: Uses existing setting"; DBParameterGroupName: "If you do not specify a value ..., then the default
+// DBParameterGroup for the specified DB engine is used"; VpcSecurityGroupIds "Default: The default EC2 VPC
+// security group". https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceToPointInTime.html
+export const KEPT_BY_RESTORE = [
+  'instanceClass',
+  'allocatedStorage',
+  'storageType',
+  'iops',
+  'storageThroughput',
+  'backupRetentionPeriod',
+  'storageEncrypted',
+  'kmsKeyId',
+] as const satisfies readonly (keyof InstanceSettings)[];
+
+/** A snapshot keeps its instance's class, storage and encryption for the instances restored from it. */
+// Iops: "If this parameter isn't specified, the IOPS value is taken from the backup."
+// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceFromDBSnapshot.html
+export const KEPT_BY_SNAPSHOT_RESTORE = KEPT_BY_RESTORE.filter((key) => key !== 'backupRetentionPeriod');
+
+/**
+ * What a read replica takes from its source: class, storage, minor version upgrades, the parameter group
+ * (same Region) and option group, encryption.
+ */
+// DBInstanceClass and AutoMinorVersionUpgrade "Default: Inherits the value from the source DB instance";
+// OptionGroupName "If not specified, RDS uses the option group associated with the source DB instance";
+// DBParameterGroupName "RDS uses the DBParameterGroup of the source DB instance for a same Region read replica".
+// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstanceReadReplica.html
+export const KEPT_BY_REPLICA = [
+  'instanceClass',
+  'allocatedStorage',
+  'storageType',
+  'iops',
+  'storageThroughput',
+  'autoMinorVersionUpgrade',
+  'parameterGroup',
+  'optionGroup',
+  'storageEncrypted',
+  'kmsKeyId',
+] as const satisfies readonly (keyof InstanceSettings)[];
+
+/** `defaults` with the `kept` settings of `source`. */
+export function keptSettings(
+  defaults: InstanceSettings,
+  source: Partial<InstanceSettings>,
+  kept: readonly (keyof InstanceSettings)[],
+): InstanceSettings {
+  return { ...defaults, ...Object.fromEntries(kept.map((key) => [key, source[key]])) };
 }

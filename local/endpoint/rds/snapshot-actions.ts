@@ -103,6 +103,9 @@ export function startInstanceSnapshot(
     instanceCreatedAt: instance.createdAt,
     allocatedStorage: instance.allocatedStorage,
     instanceClass: instance.instanceClass,
+    storageType: instance.storageType,
+    iops: instance.iops,
+    storageThroughput: instance.storageThroughput,
   };
   return { snapshot, copied: beginCopy(context, SNAPSHOTS, snapshot, server) };
 }
@@ -200,11 +203,17 @@ function once(work: () => Promise<void>): () => Promise<void> {
   };
 }
 
-/** A new snapshot's identifier: like an instance's. @throws AwsError InvalidParameterValue */
+/**
+ * A new snapshot's identifier: like an instance's, of 1 to 255 characters for a DB snapshot, 1 to 63 for a
+ * DB cluster snapshot.
+ * @throws AwsError InvalidParameterValue
+ */
+// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBSnapshot.html
+// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBClusterSnapshot.html
 function newSnapshotIdentifier(type: SnapshotType<Snapshot>, input: QueryInput): string {
   const parameter = `${type.element}Identifier`;
   const identifier = snapshotIdentifier(parameter, input.requiredString(parameter), type.kind);
-  checkIdentifier(parameter, identifier);
+  checkIdentifier(parameter, identifier, type.kind === 'snapshot' ? 255 : 63);
   return identifier;
 }
 

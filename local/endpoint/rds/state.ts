@@ -41,6 +41,10 @@ const MasterUserSecretSchema = z.object({
 /** Changes RDS has accepted but not applied yet (shown in PendingModifiedValues). */
 const PendingSchema = z.object({
   masterUserPassword: z.boolean().optional(),
+  /** A rename waiting for the maintenance window (see deferred-changes.ts). */
+  identifier: z.string().optional(),
+  /** Settings waiting for the maintenance window, by setting name. */
+  settings: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** What every instance and cluster has: identity, status, credentials, protection, tags. */
@@ -93,8 +97,12 @@ export const InstanceRecordSchema = ResourceBaseSchema.extend({
   replicaSourceResourceId: z.string().optional(),
   instanceClass: z.string(),
   allocatedStorage: z.number().int(),
+  /** Storage autoscaling's upper limit, when on. */
+  maxAllocatedStorage: z.number().int().optional(),
   storageType: z.string(),
+  /** Provisioned IOPS; absent for gp3 storage at its baseline (DescribeDBInstances shows the baseline). */
   iops: z.number().int().optional(),
+  /** Provisioned gp3 throughput in MiB/s; absent at the baseline. */
   storageThroughput: z.number().int().optional(),
   multiAz: z.boolean(),
   publiclyAccessible: z.boolean(),
@@ -145,6 +153,10 @@ export const SnapshotRecordSchema = SnapshotBaseSchema.extend({
   instanceCreatedAt: z.iso.datetime(),
   allocatedStorage: z.number().int(),
   instanceClass: z.string(),
+  /** The instance's storage when the snapshot was taken: a restore keeps it unless told otherwise. */
+  storageType: z.string().default('gp2'),
+  iops: z.number().int().optional(),
+  storageThroughput: z.number().int().optional(),
 });
 export type SnapshotRecord = z.output<typeof SnapshotRecordSchema>;
 
@@ -155,17 +167,61 @@ export const ClusterSnapshotRecordSchema = SnapshotBaseSchema.extend({
 });
 export type ClusterSnapshotRecord = z.output<typeof ClusterSnapshotRecordSchema>;
 
+/** A DB parameter group or DB cluster parameter group the account created (default ones are implied). */
+const ParameterGroupSchema = z.object({
+  /** Stored in lower case, as RDS stores it. */
+  name: z.string(),
+  /** `mysql8.0`, `postgres15`, `aurora-mysql8.0`, ... */
+  family: z.string(),
+  description: z.string(),
+  tags: z.array(TagSchema),
+});
+export type ParameterGroupRecord = z.output<typeof ParameterGroupSchema>;
+
+/** An option group the account created, for one engine and major version. */
+const OptionGroupSchema = z.object({
+  name: z.string(),
+  engine: z.string(),
+  majorVersion: z.string(),
+  description: z.string(),
+  tags: z.array(TagSchema),
+});
+export type OptionGroupRecord = z.output<typeof OptionGroupSchema>;
+
+/** A DB subnet group the account created (`default` is implied). */
+const SubnetGroupSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  subnetIds: z.array(z.string()),
+  tags: z.array(TagSchema),
+});
+export type SubnetGroupRecord = z.output<typeof SubnetGroupSchema>;
+
 export const RdsStateSchema = z.object({
   version: z.literal(1),
   instances: z.array(InstanceRecordSchema),
   clusters: z.array(ClusterRecordSchema),
   snapshots: z.array(SnapshotRecordSchema),
   clusterSnapshots: z.array(ClusterSnapshotRecordSchema),
+  parameterGroups: z.array(ParameterGroupSchema).default([]),
+  clusterParameterGroups: z.array(ParameterGroupSchema).default([]),
+  optionGroups: z.array(OptionGroupSchema).default([]),
+  subnetGroups: z.array(SubnetGroupSchema).default([]),
 });
 export type RdsState = z.output<typeof RdsStateSchema>;
 
 export function emptyState(): RdsState {
-  return { version: 1, instances: [], clusters: [], snapshots: [], clusterSnapshots: [] };
+  return {
+    version: 1,
+    instances: [],
+    clusters: [],
+    snapshots: [],
+    clusterSnapshots: [],
+    parameterGroups: [],
+    clusterParameterGroups: [],
+    optionGroups: [],
+    subnetGroups: [],
+  };
 }
 
 /** The state file: read once at start, rewritten whole (atomically) after every change. */

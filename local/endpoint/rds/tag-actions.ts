@@ -3,6 +3,7 @@ import type { RdsContext } from './context';
 import { rdsErrors } from './errors';
 import { parseRdsArn } from './identifiers';
 import { tagList } from './render';
+import { checkTagCount } from './rules/tags';
 import { mergeTags, tagsOf } from './settings';
 import type { RdsTag } from './state';
 
@@ -11,10 +12,7 @@ import type { RdsTag } from './state';
 export async function addTagsToResource(context: RdsContext, input: QueryInput): Promise<XmlValue> {
   const resource = taggedResource(context, input.requiredString('ResourceName'));
   const added = tagsOf(input);
-  const reserved = added.find((tag) => tag.Key.toLowerCase().startsWith('aws:'));
-  if (reserved) {
-    throw rdsErrors.invalidValue(`Tag keys starting with "aws:" are reserved for AWS use: ${reserved.Key}`);
-  }
+  checkTagCount(resource.tags, added);
   resource.tags = mergeTags(resource.tags, added);
   await context.account.save();
   return undefined;

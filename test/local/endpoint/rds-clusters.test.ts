@@ -38,6 +38,7 @@ function sendCreateCluster(id: string, extra: Record<string, unknown> = {}, on: 
       MasterUsername: 'master',
       MasterUserPassword: PASSWORD,
       DatabaseName: 'app',
+      ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 2 },
       Tags: [{ Key: 'dbrefresh:refreshable', Value: 'true' }],
       ...extra,
     }),

@@ -1,4 +1,12 @@
-import { RDSClient } from '@aws-sdk/client-rds';
+import {
+  CreateDBClusterCommand,
+  CreateDBInstanceCommand,
+  CreateDBSnapshotCommand,
+  DescribeDBInstancesCommand,
+  RDSClient,
+  RestoreDBInstanceFromDBSnapshotCommand,
+  RestoreDBInstanceToPointInTimeCommand,
+} from '@aws-sdk/client-rds';
 import type { EngineBackend, ManagedSecretStore } from '../../../local/endpoint/rds/dependencies';
 import { RdsService, type RdsServiceOptions } from '../../../local/endpoint/rds/rds-service';
 import type { RdsTag } from '../../../local/endpoint/rds/state';
@@ -14,7 +22,13 @@ import {
   SnapshotExistsError,
   SnapshotNotFoundError,
 } from '../../../local/engines/errors';
-import { clientConfig, removeDirectory, startEndpoint, temporaryDirectory } from './endpoint-fixture';
+import {
+  clientConfig,
+  removeDirectory,
+  startEndpoint,
+  temporaryDirectory,
+  uniqueName,
+} from './endpoint-fixture';
 
 /** One fake server: its admin password and its rows over time, so restores can be checked by content. */
 export interface FakeServer {
@@ -374,4 +388,105 @@ export function useRdsHarness(options: RdsHarnessOptions = {}, per: 'file' | 'ea
     reopen: (more) => current().reopen(more),
     close: () => current().close(),
   };
+}
+
+/** The master password of the instances and clusters the rules tests create. */
+export const RULES_PASSWORD = 'rules-Pa55word';
+
+/** Sends CreateDBInstance for a 20 GiB MySQL instance with backups on, unless `extra` says otherwise. */
+export function sendCreateInstance(harness: RdsHarness, id: string, extra: Record<string, unknown> = {}) {
+  return harness.rds.send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: id,
+      Engine: 'mysql',
+      DBInstanceClass: 'db.t4g.micro',
+      AllocatedStorage: 20,
+      MasterUsername: 'admin',
+      MasterUserPassword: RULES_PASSWORD,
+      ...extra,
+    }),
+  );
+}
+
+/** Creates an instance (see sendCreateInstance), lets its creation finish and describes it. */
+export async function createInstance(harness: RdsHarness, id: string, extra: Record<string, unknown> = {}) {
+  await sendCreateInstance(harness, id, extra);
+  await harness.finish();
+  return describeInstance(harness, id);
+}
+
+export async function describeInstance(harness: RdsHarness, id: string) {
+  const out = await harness.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
+  return out.DBInstances?.[0];
+}
+
+/** Takes a manual snapshot of an instance and lets it finish. */
+export async function snapshotInstance(harness: RdsHarness, instanceId: string, snapshotId: string) {
+  await harness.rds.send(
+    new CreateDBSnapshotCommand({ DBInstanceIdentifier: instanceId, DBSnapshotIdentifier: snapshotId }),
+  );
+  await harness.finish();
+}
+
+/** Sends CreateDBCluster for an Aurora MySQL cluster with a Serverless v2 capacity range, unless `extra` says otherwise. */
+export function sendCreateCluster(harness: RdsHarness, id: string, extra: Record<string, unknown> = {}) {
+  return harness.rds.send(
+    new CreateDBClusterCommand({
+      DBClusterIdentifier: id,
+      Engine: 'aurora-mysql',
+      MasterUsername: 'admin',
+      MasterUserPassword: RULES_PASSWORD,
+      ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 2 },
+      ...extra,
+    }),
+  );
+}
+
+/**
+ * A harness for the test file (see useRdsHarness) and a fresh name for each test (`<prefix>-<n>`), read with
+ * `name()`: the setup every rules test file shares.
+ */
+export function useNamedRdsHarness(
+  prefix: string,
+  options: RdsHarnessOptions = {},
+): { harness: RdsHarness; name: () => string } {
+  const harness = useRdsHarness(options);
+  let current = '';
+  beforeEach(() => {
+    current = uniqueName(prefix);
+  });
+  return { harness, name: () => current };
+}
+
+/** Sends RestoreDBInstanceToPointInTime of `source` at its latest restorable time as `target`. */
+export function restoreToLatest(
+  harness: RdsHarness,
+  source: string,
+  target: string,
+  extra: Record<string, unknown> = {},
+) {
+  return harness.rds.send(
+    new RestoreDBInstanceToPointInTimeCommand({
+      SourceDBInstanceIdentifier: source,
+      TargetDBInstanceIdentifier: target,
+      UseLatestRestorableTime: true,
+      ...extra,
+    }),
+  );
+}
+
+/** Sends RestoreDBInstanceFromDBSnapshot of `snapshot` as `target`. */
+export function restoreSnapshot(
+  harness: RdsHarness,
+  snapshot: string,
+  target: string,
+  extra: Record<string, unknown> = {},
+) {
+  return harness.rds.send(
+    new RestoreDBInstanceFromDBSnapshotCommand({
+      DBSnapshotIdentifier: snapshot,
+      DBInstanceIdentifier: target,
+      ...extra,
+    }),
+  );
 }

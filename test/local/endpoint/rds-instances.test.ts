@@ -41,6 +41,7 @@ function sendCreateInstance(id: string, extra: Record<string, unknown> = {}) {
       DBInstanceIdentifier: id,
       Engine: 'mysql',
       DBInstanceClass: 'db.t3.micro',
+      AllocatedStorage: 20,
       MasterUsername: 'admin',
       MasterUserPassword: PASSWORD,
       DBName: 'app',

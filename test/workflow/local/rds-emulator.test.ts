@@ -141,6 +141,7 @@ describe('the local RDS API on real engines', () => {
         DBInstanceIdentifier: 'shop-prod',
         Engine: 'mysql',
         DBInstanceClass: 'db.t3.micro',
+        AllocatedStorage: 20,
         MasterUsername: 'admin',
         MasterUserPassword: FIRST_PASSWORD,
         DBName: 'shop',
@@ -224,6 +225,7 @@ describe('the local RDS API on real engines', () => {
         MasterUsername: 'master',
         MasterUserPassword: FIRST_PASSWORD,
         DatabaseName: 'ledger',
+        ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 2 },
       }),
     );
     await rds.send(
