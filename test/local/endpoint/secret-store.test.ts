@@ -101,7 +101,12 @@ describe('secret values and tokens', () => {
   });
 
   it('gives the only version of a new secret AWSCURRENT, whatever labels a raw request adds', async () => {
-    const body = { Name: name, SecretString: 'v1', ClientRequestToken: TOKEN_1, VersionStages: ['AWSPENDING'] };
+    const body = {
+      Name: name,
+      SecretString: 'v1',
+      ClientRequestToken: TOKEN_1,
+      VersionStages: ['AWSPENDING'],
+    };
 
     const response = await service.handle(rawRequest('CreateSecret', body));
 
