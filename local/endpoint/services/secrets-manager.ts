@@ -21,6 +21,10 @@ import type {
   UpdateSecretVersionStageRequest,
 } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
+import {
+  type SecretsManagerAccessOptions,
+  secretsManagerAccessRequests,
+} from '../../iam/access/secrets-manager';
 import { jsonService, operation } from '../json-protocol';
 import { AwsError, type LocalService } from '../service';
 
@@ -695,8 +699,11 @@ const Blob = z
   .optional();
 
 /** The Secrets Manager service (AWS JSON 1.1, `X-Amz-Target: secretsmanager.<Operation>`) over a SecretStore. */
-export function secretsManagerService(store: SecretStore): LocalService {
-  return jsonService('secretsmanager', 'secretsmanager', {
+export function secretsManagerService(
+  store: SecretStore,
+  access: SecretsManagerAccessOptions = {},
+): LocalService {
+  const service = jsonService('secretsmanager', 'secretsmanager', {
     CreateSecret: operation(
       z.looseObject({
         Name: SecretName,
@@ -801,4 +808,6 @@ export function secretsManagerService(store: SecretStore): LocalService {
     ),
     RestoreSecret: operation(z.looseObject({ SecretId }), (input) => store.restoreSecret(input.SecretId)),
   });
+  // What IAM authorizes for each request: local/iam/access/secrets-manager.ts.
+  return { ...service, accessRequests: (request) => secretsManagerAccessRequests(request, store, access) };
 }

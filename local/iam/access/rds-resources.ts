@@ -12,7 +12,7 @@ import type {
 import { AwsError, type LocalRequest } from '../../endpoint/service';
 import type { PolicyDocument, RequestContext } from '../access';
 import { type KeyResolver, keyUseThroughService, resolveKey } from './customer-keys';
-import { callerAccount, ownerIfOther } from './requests';
+import { callerAccount, definedKeys, ownerIfOther } from './requests';
 import type { AccessSpec } from './service-authorization';
 import { requestTagKeys, resourceTagKeys } from './tags';
 
@@ -372,11 +372,4 @@ function sharedWith(account: string, arn: string, actions: readonly string[]): P
       },
     ],
   };
-}
-
-/** The entries whose value is defined. */
-function definedKeys(keys: Record<string, string | number | boolean | undefined>): RequestContext {
-  return Object.fromEntries(
-    Object.entries(keys).filter(([, value]) => value !== undefined),
-  ) as RequestContext;
 }

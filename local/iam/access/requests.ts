@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { parseQueryRequest, type QueryInput } from '../../endpoint/query-protocol';
 import { AwsError, type LocalRequest } from '../../endpoint/service';
+import type { RequestContext } from '../access';
 
 /**
  * What every access mapper reads of a request: who calls (their account), where the request goes (region and
@@ -77,4 +78,11 @@ export function unknownOperation(
     code,
     `The local ${service} endpoint does not implement ${operation || 'this request'}, so local IAM cannot authorize it`,
   );
+}
+
+/** The condition keys whose value is defined (a request that leaves a parameter out supplies no key for it). */
+export function definedKeys(keys: Record<string, string | number | boolean | undefined>): RequestContext {
+  const defined: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(keys)) if (value !== undefined) defined[key] = value;
+  return defined;
 }
