@@ -1,3 +1,5 @@
+import type { AccessRequest, PolicyDocument } from '../../iam/access';
+import { type FunctionRegistry, lambdaAccessRequests } from '../../iam/access/lambda';
 import { renderAwsError } from '../faults';
 import { AwsError, type LocalRequest, type LocalResponse, type LocalService } from '../service';
 
@@ -6,6 +8,14 @@ import { AwsError, type LocalRequest, type LocalResponse, type LocalService } fr
  * (null when empty); what it returns, serialized as JSON, is the response payload.
  */
 export type LocalFunction = (event: unknown) => unknown;
+
+/** What IAM sees of a registered function: its tags and its resource-based policy (for other accounts' callers). */
+export interface LocalFunctionSettings {
+  /** The function's tags, as Lambda's TagResource sets them. @default - none */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** The function's resource-based policy. @default - none: only callers of its own account may invoke it */
+  readonly policy?: PolicyDocument;
+}
 
 export interface LocalLambdaOptions {
   /** The region and account of functions registered by name. */
@@ -27,10 +37,11 @@ const FUNCTION_NAME =
  * ResourceNotFoundException; a function that throws answers as Lambda does: HTTP 200 with
  * `X-Amz-Function-Error: Unhandled` and `{errorType, errorMessage, trace}` as the payload.
  */
-export class LocalLambda implements LocalService {
+export class LocalLambda implements LocalService, FunctionRegistry {
   readonly name = 'lambda';
   /** Handlers by function ARN. */
   private readonly functions = new Map<string, LocalFunction>();
+  private readonly settings = new Map<string, LocalFunctionSettings>();
 
   constructor(private readonly options: LocalLambdaOptions) {}
 
@@ -38,7 +49,7 @@ export class LocalLambda implements LocalService {
    * Registers (or replaces) the function `nameOrArn`; returns its ARN.
    * @throws Error when `nameOrArn` is not a function name or an unqualified function ARN
    */
-  register(nameOrArn: string, handler: LocalFunction): string {
+  register(nameOrArn: string, handler: LocalFunction, settings: LocalFunctionSettings = {}): string {
     const parsed = parseFunctionName(nameOrArn);
     if (!parsed || parsed.qualifier !== undefined) {
       throw new Error(
@@ -52,7 +63,20 @@ export class LocalLambda implements LocalService {
       parsed.name,
     );
     this.functions.set(arn, handler);
+    this.settings.set(arn, settings);
     return arn;
+  }
+
+  /** The tags and policy of a registered function (by unqualified ARN), for IAM. */
+  functionAccess(functionArn: string) {
+    if (!this.functions.has(functionArn)) return undefined;
+    const { tags = {}, policy } = this.settings.get(functionArn) ?? {};
+    return { tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), policy };
+  }
+
+  /** What IAM authorizes for the request (local/iam/access/lambda.ts). */
+  accessRequests(request: LocalRequest): Promise<readonly AccessRequest[]> {
+    return lambdaAccessRequests(request, this);
   }
 
   /** Removes a function registered under this name or ARN; unknown ones are fine. */
@@ -60,7 +84,9 @@ export class LocalLambda implements LocalService {
     const parsed = parseFunctionName(nameOrArn);
     if (!parsed) return;
     const { region, account } = this.options.scope;
-    this.functions.delete(functionArn(parsed.region ?? region, parsed.account ?? account, parsed.name));
+    const arn = functionArn(parsed.region ?? region, parsed.account ?? account, parsed.name);
+    this.functions.delete(arn);
+    this.settings.delete(arn);
   }
 
   async handle(request: LocalRequest): Promise<LocalResponse> {
