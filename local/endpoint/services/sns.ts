@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
+import type { AccessRequest } from '../../iam/access';
+import type { KeyResolver } from '../../iam/access/customer-keys';
+import { snsAccessRequests, type TopicAttributes } from '../../iam/access/sns';
 import { type QueryInput, queryService, xmlList } from '../query-protocol';
 import { AwsError, type LocalRequest, type LocalResponse, type LocalService } from '../service';
 
@@ -46,7 +49,7 @@ const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
  * A local SNS (Query protocol, 2010-03-31): topics, and a Publish that appends each message to an outbox
  * file instead of delivering it, so tests and the CLI can read what a run notified.
  */
-export class LocalSns implements LocalService {
+export class LocalSns implements LocalService, TopicAttributes {
   readonly name = 'sns';
   private readonly topics = new Set<string>();
   private readonly messages: OutboxMessage[] = [];
@@ -54,6 +57,7 @@ export class LocalSns implements LocalService {
   /** Where messages are appended; undefined when in memory. */
   readonly outboxFile: string | undefined;
   private readonly service: LocalService;
+  private keys?: KeyResolver;
 
   constructor(private readonly options: LocalSnsOptions = {}) {
     this.topicsFile = options.stateDir ? path.join(options.stateDir, 'sns-topics.json') : undefined;
@@ -82,6 +86,21 @@ export class LocalSns implements LocalService {
 
   handle(request: LocalRequest): Promise<LocalResponse> {
     return this.service.handle(request);
+  }
+
+  /** Wires in the local KMS, which resolves the topics' key ids and aliases for IAM. */
+  useKeys(keys: KeyResolver): void {
+    this.keys = keys;
+  }
+
+  /** What IAM authorizes for the request (local/iam/access/sns.ts). */
+  accessRequests(request: LocalRequest): Promise<readonly AccessRequest[]> {
+    return snsAccessRequests(request, this, { keys: this.keys });
+  }
+
+  /** What IAM reads of a topic: local topics have neither an access policy nor a KMS key yet. */
+  topicAccess(topicArn: string): { policy?: undefined; kmsMasterKeyId?: undefined } | undefined {
+    return this.topics.has(topicArn) ? {} : undefined;
   }
 
   /** Creates the topic (or finds it: creating an existing topic is fine, as in SNS) and returns its ARN. */
