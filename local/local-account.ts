@@ -178,6 +178,10 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
   await s3.createBucket(PRESERVED_DATA_BUCKET);
   const kms = new LocalKms({ stateDir, scope });
   const lambda = new LocalLambda({ scope });
+  // IAM resolves the key ids and aliases that requests and resources name through the local KMS.
+  rds.useKeys(kms);
+  s3.useKeys(kms);
+  sns.useKeys(kms);
   const ssm = new LocalSsm();
   const resources: LocalResources = {
     historyTableName: HISTORY_TABLE,
@@ -215,7 +219,7 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     endpoint = await startLocalEndpoint({
       services: [
         rds,
-        secretsManagerService(secrets),
+        secretsManagerService(secrets, { keys: kms, functions: lambda }),
         sns,
         s3,
         kms,

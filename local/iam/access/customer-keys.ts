@@ -21,7 +21,7 @@ export interface KeyScope {
 
 /** The key a reference (key id, key ARN, alias name, alias ARN) names. */
 export interface ResolvedKey {
-  /** `arn:aws:kms:<region>:<account>:key/<key id>`. */
+  /** `arn:aws:kms:<region>:<account>:key/<key id>` (an AWS managed key not made yet: its alias ARN). */
   readonly arn: string;
   /** An AWS managed key (`alias/aws/<service>`): usable through its service by every principal of the account. */
   readonly awsManaged: boolean;

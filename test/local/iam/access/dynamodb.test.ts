@@ -18,15 +18,12 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { DYNAMODB_OPERATIONS, dynamoDbAccessRequests } from '../../../../local/iam/access/dynamodb';
-import { ACCOUNT, OTHER_ACCOUNT, REGION, SdkRequests, summary } from './sdk-requests';
+import { ACCOUNT, capturing, OTHER_ACCOUNT, REGION, summary } from './sdk-requests';
 
 const TABLE = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/dbrefresh-history`;
 
-const sdk = new SdkRequests();
-const client = new DynamoDBClient(sdk.config);
+const { client, sdk } = capturing(DynamoDBClient);
 const documents = DynamoDBDocumentClient.from(client);
-
-afterAll(() => client.destroy());
 
 async function accessesFor(
   command: unknown,

@@ -1,11 +1,10 @@
 import { InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { LocalLambda } from '../../../../local/endpoint/services/lambda';
 import type { PolicyDocument } from '../../../../local/iam/access';
-import { ACCOUNT, OTHER_ACCOUNT, REGION, SdkRequests } from './sdk-requests';
+import { ACCOUNT, capturing, OTHER_ACCOUNT, REGION } from './sdk-requests';
 
 const lambda = new LocalLambda({ scope: { region: REGION, account: ACCOUNT } });
-const sdk = new SdkRequests();
-const client = new LambdaClient(sdk.config);
+const { requestOf } = capturing(LambdaClient);
 const hookArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:before-swap-hook`;
 const otherHookArn = `arn:aws:lambda:${REGION}:${OTHER_ACCOUNT}:function:audit-hook`;
 const otherPolicy: PolicyDocument = {
@@ -26,10 +25,8 @@ beforeAll(() => {
   lambda.register('untagged', () => ({}));
 });
 
-afterAll(() => client.destroy());
-
 async function accessesFor(command: unknown) {
-  return lambda.accessRequests(await sdk.localRequest(client, command));
+  return lambda.accessRequests(await requestOf(command));
 }
 
 describe('Lambda accesses', () => {
@@ -77,7 +74,7 @@ describe('Lambda accesses', () => {
   });
 
   it('rejects a function name that names no function', async () => {
-    const request = await sdk.localRequest(client, new InvokeCommand({ FunctionName: 'before-swap-hook' }));
+    const request = await requestOf(new InvokeCommand({ FunctionName: 'before-swap-hook' }));
 
     await expect(
       lambda.accessRequests({ ...request, path: '/2015-03-31/functions/not%20a%20name/invocations' }),

@@ -36,9 +36,9 @@ import {
   ACCOUNT,
   accessesOf,
   accessTo,
+  capturing,
   OTHER_ACCOUNT,
   REGION,
-  SdkRequests,
   STEP_ROLE,
   summary,
 } from './sdk-requests';
@@ -50,17 +50,14 @@ const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${KEY_ID}`;
 const OTHER_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0987dcba-09ab-87cd-65ef-ba0987654321`;
 
 const harness = useRdsHarness();
-const sdk = new SdkRequests();
-const rds = new RDSClient(sdk.config);
-
-afterAll(() => rds.destroy());
+const { requestOf } = capturing(RDSClient);
 
 const arn = (type: string, name: string, account = ACCOUNT) =>
   `arn:aws:rds:${REGION}:${account}:${type}:${name}`;
 
 /** The accesses the local RDS asks IAM for when a step function sends `command`. */
 async function accessesFor(command: unknown): Promise<AccessRequest[]> {
-  return [...(await harness.service.accessRequests(await sdk.localRequest(rds, command)))];
+  return [...(await harness.service.accessRequests(await requestOf(command)))];
 }
 
 /** The accesses `command` makes, or the AwsError it is refused with. */
@@ -782,7 +779,7 @@ describe('RDS changes to existing resources', () => {
 describe('RDS actions', () => {
   it('describes what IAM authorizes for every action the local RDS implements', async () => {
     const response = await harness.service.handle({
-      ...(await sdk.localRequest(rds, new DescribeDBInstancesCommand({}))),
+      ...(await requestOf(new DescribeDBInstancesCommand({}))),
       body: Buffer.from('Action=NoSuchAction&Version=2014-10-31'),
     });
     const implemented = /implements (.*)<\/Message>/.exec(String(response.body))?.[1]?.split(', ') ?? [];
@@ -792,7 +789,7 @@ describe('RDS actions', () => {
   });
 
   it('rejects an action the local RDS does not have with InvalidAction', async () => {
-    const request = await sdk.localRequest(rds, new DescribeDBInstancesCommand({}));
+    const request = await requestOf(new DescribeDBInstancesCommand({}));
 
     await expect(
       harness.service.accessRequests({
@@ -803,7 +800,7 @@ describe('RDS actions', () => {
   });
 
   it('keeps the signer out of the accesses: the evaluator adds the principal keys', async () => {
-    const request = await sdk.localRequest(rds, new DescribeDBInstancesCommand({}), STEP_ROLE);
+    const request = await requestOf(new DescribeDBInstancesCommand({}), STEP_ROLE);
 
     const accesses = await harness.service.accessRequests(request);
 

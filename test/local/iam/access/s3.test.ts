@@ -12,20 +12,17 @@ import {
 } from '@aws-sdk/client-s3';
 import { LocalS3 } from '../../../../local/endpoint/services/s3';
 import { s3AccessRequests } from '../../../../local/iam/access/s3';
-import { ACCOUNT, REGION, SdkRequests, summary } from './sdk-requests';
+import { ACCOUNT, capturing, REGION, summary } from './sdk-requests';
 
 const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const VIA_S3 = { 'kms:ViaService': `s3.${REGION}.amazonaws.com`, 'kms:CallerAccount': ACCOUNT };
 const OWNER = { 's3:ResourceAccount': ACCOUNT };
 
-const sdk = new SdkRequests();
-const s3 = new S3Client(sdk.config);
+const { requestOf } = capturing(S3Client);
 const local = new LocalS3('/nonexistent-state-dir');
 
-afterAll(() => s3.destroy());
-
 async function accessesFor(command: unknown) {
-  return local.accessRequests(await sdk.localRequest(s3, command));
+  return local.accessRequests(await requestOf(command));
 }
 
 describe('S3 accesses', () => {
@@ -71,10 +68,7 @@ describe('S3 accesses', () => {
   });
 
   it('authorizes kms:Decrypt through S3 to read an object encrypted with a customer key', async () => {
-    const request = await sdk.localRequest(
-      s3,
-      new GetObjectCommand({ Bucket: 'scripts', Key: 'masked.sql' }),
-    );
+    const request = await requestOf(new GetObjectCommand({ Bucket: 'scripts', Key: 'masked.sql' }));
 
     const accesses = await s3AccessRequests(request, {
       objects: {

@@ -82,6 +82,38 @@ export class SdkRequests {
   }
 }
 
+/** An SDK client class: what `capturing` makes a client of. */
+type ClientClass<C> = new (
+  config: CaptureConfig,
+) => C & {
+  send(command: never): Promise<unknown>;
+  destroy(): void;
+};
+
+/**
+ * A client of `Client` that sends nothing (destroyed after the file's tests) and the LocalRequest of each command:
+ * `requestOf(command)` is what the endpoint would hand the service.
+ */
+export function capturing<C>(Client: ClientClass<C>) {
+  const sdk = new SdkRequests();
+  const client = new Client(sdk.config);
+  afterAll(() => client.destroy());
+  return {
+    client,
+    sdk,
+    requestOf: (command: unknown, caller?: Principal) => sdk.localRequest(client, command, caller),
+  };
+}
+
+/** The accesses `describe` gives for the request each command makes through a capturing `Client`. */
+export function accessesThrough<C>(
+  Client: ClientClass<C>,
+  describe: (request: LocalRequest) => Promise<readonly AccessRequest[]>,
+): (command: unknown) => Promise<readonly AccessRequest[]> {
+  const { requestOf } = capturing(Client);
+  return async (command) => describe(await requestOf(command));
+}
+
 function queryOf(query: HttpRequest['query']): URLSearchParams {
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(query ?? {})) {
@@ -95,7 +127,7 @@ function queryOf(query: HttpRequest['query']): URLSearchParams {
 async function bodyOf(body: unknown): Promise<Buffer> {
   if (body === undefined || body === null) return Buffer.alloc(0);
   if (typeof body === 'string') return Buffer.from(body, 'utf8');
-  if (body instanceof Uint8Array) return Buffer.from(body);
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   if (body instanceof Readable) {
     const chunks: Buffer[] = [];
     for await (const chunk of body) chunks.push(Buffer.from(chunk as Uint8Array));

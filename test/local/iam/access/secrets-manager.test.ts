@@ -17,7 +17,7 @@ import { SecretStore, secretsManagerService } from '../../../../local/endpoint/s
 import type { AccessRequest } from '../../../../local/iam/access';
 import type { FunctionRegistry } from '../../../../local/iam/access/lambda';
 import { SECRETS_MANAGER_OPERATIONS } from '../../../../local/iam/access/secrets-manager';
-import { ACCOUNT, accessesOf, OTHER_ACCOUNT, REGION, SdkRequests, summary } from './sdk-requests';
+import { ACCOUNT, accessesOf, capturing, OTHER_ACCOUNT, REGION, summary } from './sdk-requests';
 
 const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const ROTATION_FUNCTION = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rds-mysql-rotation`;
@@ -32,12 +32,9 @@ const functions: FunctionRegistry = {
 };
 const store = new SecretStore({ scope: { region: REGION, account: ACCOUNT } });
 const service = secretsManagerService(store, { functions });
-const sdk = new SdkRequests();
-const sm = new SecretsManagerClient(sdk.config);
+const { requestOf } = capturing(SecretsManagerClient);
 let plain: string;
 let encrypted: string;
-
-afterAll(() => sm.destroy());
 
 beforeAll(() => {
   plain = store.createSecret({
@@ -55,7 +52,7 @@ beforeAll(() => {
 async function accessesFor(command: unknown): Promise<readonly AccessRequest[]> {
   const accessRequests = service.accessRequests;
   if (!accessRequests) throw new Error('The Secrets Manager service describes no accesses');
-  return accessRequests(await sdk.localRequest(sm, command));
+  return accessRequests(await requestOf(command));
 }
 
 describe('Secrets Manager accesses', () => {
@@ -247,7 +244,7 @@ describe('Secrets Manager accesses', () => {
   });
 
   it('rejects a body the service would refuse', async () => {
-    const request = await sdk.localRequest(sm, new DescribeSecretCommand({ SecretId: plain }));
+    const request = await requestOf(new DescribeSecretCommand({ SecretId: plain }));
 
     await expect(
       service.accessRequests?.({ ...request, body: Buffer.from('{"SecretId": 42}') }),
@@ -258,7 +255,7 @@ describe('Secrets Manager accesses', () => {
   });
 
   it('describes what IAM authorizes for every operation the local Secrets Manager implements', async () => {
-    const request = await sdk.localRequest(sm, new ListSecretsCommand({}));
+    const request = await requestOf(new ListSecretsCommand({}));
 
     const response = await service.handle({
       ...request,

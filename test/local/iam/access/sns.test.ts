@@ -8,7 +8,7 @@ import {
 import { LocalSns } from '../../../../local/endpoint/services/sns';
 import type { PolicyDocument } from '../../../../local/iam/access';
 import { snsAccessRequests, type TopicAttributes } from '../../../../local/iam/access/sns';
-import { ACCOUNT, OTHER_ACCOUNT, REGION, SdkRequests, summary } from './sdk-requests';
+import { ACCOUNT, capturing, OTHER_ACCOUNT, REGION, summary } from './sdk-requests';
 
 const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const OTHER_TOPIC = `arn:aws:sns:${REGION}:${OTHER_ACCOUNT}:team-alerts`;
@@ -28,19 +28,16 @@ const topics: TopicAttributes = {
 
 const sns = new LocalSns({ scope: { region: REGION, account: ACCOUNT } });
 const notifications = sns.createTopic('dbrefresh-notifications');
-const sdk = new SdkRequests();
-const client = new SNSClient(sdk.config);
-
-afterAll(() => client.destroy());
+const { requestOf } = capturing(SNSClient);
 
 async function accessesFor(command: unknown, lookup: TopicAttributes = sns) {
-  return snsAccessRequests(await sdk.localRequest(client, command), lookup);
+  return snsAccessRequests(await requestOf(command), lookup);
 }
 
 describe('SNS accesses', () => {
   it('authorizes Publish on the topic of the caller’s account', async () => {
     const accesses = await sns.accessRequests(
-      await sdk.localRequest(client, new PublishCommand({ TopicArn: notifications, Message: 'done' })),
+      await requestOf(new PublishCommand({ TopicArn: notifications, Message: 'done' })),
     );
 
     expect(accesses).toEqual([{ action: 'sns:Publish', resource: notifications, context: {} }]);
