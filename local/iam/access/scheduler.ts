@@ -68,12 +68,17 @@ function schedulerAccesses(request: LocalRequest): AccessSpec[] {
   const group = GROUP_PATH.exec(path)?.[1];
   const groupAction = GROUP_METHODS[method];
   if (group !== undefined && groupAction !== undefined) {
+    const name = decodeURIComponent(group);
     const tags = method === 'POST' ? (jsonBody(request, groupAction, GroupBody).Tags ?? []) : [];
+    const keys = requestTagKeys(tags);
+    // The SAR's operations table: a group created with tags is tagged (scheduler:TagResource), and deleting a
+    // group deletes its schedules (scheduler:DeleteSchedule).
     return [
-      {
-        ...on(groupAction, `schedule-group/${decodeURIComponent(group)}`, request),
-        request: requestTagKeys(tags),
-      },
+      { ...on(groupAction, `schedule-group/${name}`, request), request: keys },
+      ...(tags.length > 0
+        ? [{ ...on('TagResource', `schedule-group/${name}`, request), request: keys }]
+        : []),
+      ...(method === 'DELETE' ? [on('DeleteSchedule', `schedule/${name}/*`, request)] : []),
     ];
   }
   throw new AwsError(

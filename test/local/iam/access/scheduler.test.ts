@@ -1,6 +1,8 @@
 import {
   CreateScheduleCommand,
+  CreateScheduleGroupCommand,
   DeleteScheduleCommand,
+  DeleteScheduleGroupCommand,
   GetScheduleCommand,
   GetScheduleGroupCommand,
   ListScheduleGroupsCommand,
@@ -56,6 +58,23 @@ describe('Scheduler accesses', () => {
     ]);
     expect(accesses[1]?.context).toEqual({ 'iam:PassedToService': 'scheduler.amazonaws.com' });
     expect(summary(deleted)).toEqual([`scheduler:DeleteSchedule ${SCHEDULES}:schedule/dbrefresh/app1-dev`]);
+  });
+
+  it('authorizes a group created with tags as TagResource too, and a group deletion on its schedules', async () => {
+    const created = await accessesFor(
+      new CreateScheduleGroupCommand({ Name: 'dbrefresh', Tags: [{ Key: 'app', Value: 'dbrefresh' }] }),
+    );
+    const deleted = await accessesFor(new DeleteScheduleGroupCommand({ Name: 'dbrefresh' }));
+
+    expect(summary(created)).toEqual([
+      `scheduler:CreateScheduleGroup ${SCHEDULES}:schedule-group/dbrefresh`,
+      `scheduler:TagResource ${SCHEDULES}:schedule-group/dbrefresh`,
+    ]);
+    expect(created[1]?.context).toEqual({ 'aws:RequestTag/app': 'dbrefresh', 'aws:TagKeys': ['app'] });
+    expect(summary(deleted)).toEqual([
+      `scheduler:DeleteScheduleGroup ${SCHEDULES}:schedule-group/dbrefresh`,
+      `scheduler:DeleteSchedule ${SCHEDULES}:schedule/dbrefresh/*`,
+    ]);
   });
 
   it('rejects a request Scheduler does not have locally', async () => {
