@@ -17,10 +17,11 @@ import { requestTagKeys, tagKeysKey } from './tags';
 const TARGET_PREFIX = 'DynamoDB_20120810';
 const TABLE_ARN = /^arn:aws[\w-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[^/]+$/;
 
-const Table = z.looseObject({ TableName: z.string() });
-const OnIndex = z.looseObject({ TableName: z.string(), IndexName: z.string().optional() });
-const Batch = z.looseObject({ RequestItems: z.record(z.string(), z.unknown()) });
-const OnResource = z.looseObject({ ResourceArn: z.string() });
+const Name = z.string().min(1);
+const Table = z.looseObject({ TableName: Name });
+const OnIndex = z.looseObject({ TableName: Name, IndexName: Name.optional() });
+const Batch = z.looseObject({ RequestItems: z.record(Name, z.unknown()) });
+const OnResource = z.looseObject({ ResourceArn: Name });
 const TagList = z.array(z.looseObject({ Key: z.string().optional(), Value: z.string().optional() }));
 
 /** One operation: what it reads of the body, and the resources it is authorized on. */
@@ -44,7 +45,7 @@ export const DYNAMODB_OPERATIONS: Readonly<Record<string, Operation>> = {
   BatchWriteItem: op(Batch, (body, request) =>
     onTables('BatchWriteItem', Object.keys(body.RequestItems), request),
   ),
-  CreateTable: op(z.looseObject({ TableName: z.string(), Tags: TagList.optional() }), (body, request) => [
+  CreateTable: op(z.looseObject({ TableName: Name, Tags: TagList.optional() }), (body, request) => [
     { ...onTable('CreateTable', body.TableName, request), request: requestTagKeys(body.Tags ?? []) },
   ]),
   DeleteItem: op(Table, (body, request) => [onTable('DeleteItem', body.TableName, request)]),
@@ -59,15 +60,12 @@ export const DYNAMODB_OPERATIONS: Readonly<Record<string, Operation>> = {
   PutItem: op(Table, (body, request) => [onTable('PutItem', body.TableName, request)]),
   Query: op(OnIndex, (body, request) => [onTable('Query', body.TableName, request, body.IndexName)]),
   Scan: op(OnIndex, (body, request) => [onTable('Scan', body.TableName, request, body.IndexName)]),
-  TagResource: op(z.looseObject({ ResourceArn: z.string(), Tags: TagList }), (body, request) => [
+  TagResource: op(z.looseObject({ ResourceArn: Name, Tags: TagList }), (body, request) => [
     { ...onTable('TagResource', body.ResourceArn, request), request: requestTagKeys(body.Tags) },
   ]),
-  UntagResource: op(
-    z.looseObject({ ResourceArn: z.string(), TagKeys: z.array(z.string()) }),
-    (body, request) => [
-      { ...onTable('UntagResource', body.ResourceArn, request), request: tagKeysKey(body.TagKeys) },
-    ],
-  ),
+  UntagResource: op(z.looseObject({ ResourceArn: Name, TagKeys: z.array(z.string()) }), (body, request) => [
+    { ...onTable('UntagResource', body.ResourceArn, request), request: tagKeysKey(body.TagKeys) },
+  ]),
   UpdateItem: op(Table, (body, request) => [onTable('UpdateItem', body.TableName, request)]),
   UpdateTable: op(Table, (body, request) => [onTable('UpdateTable', body.TableName, request)]),
 };

@@ -124,11 +124,16 @@ async function matchingResourceTypes(
   return matched;
 }
 
+/** The patterns made so far, by ARN format. */
+const ARN_PATTERNS = new Map<string, RegExp>();
+
 /**
  * A pattern for ARNs of a reference format (`arn:${Partition}:rds:${Region}:${Account}:db:${DbInstanceName}`):
  * each variable may be empty except the last, which may hold anything (an S3 key, an automated snapshot name).
  */
 export function arnFormatPattern(format: string): RegExp {
+  const known = ARN_PATTERNS.get(format);
+  if (known) return known;
   const parts = format.split(/(\$\{[^}]+\})/);
   const lastVariable = parts.findLastIndex((part) => part.startsWith('${'));
   const source = parts
@@ -137,7 +142,9 @@ export function arnFormatPattern(format: string): RegExp {
       return index === lastVariable ? '.+' : '[^:]*';
     })
     .join('');
-  return new RegExp(`^${source}$`);
+  const pattern = new RegExp(`^${source}$`);
+  ARN_PATTERNS.set(format, pattern);
+  return pattern;
 }
 
 /**

@@ -20,7 +20,7 @@ const AWS_OWNED_DOCUMENT = /^(aws|amazon|amzn)/i;
 const DOCUMENT_ARN = /^arn:aws[\w-]*:ssm:[a-z0-9-]+:(\d{12})?:document\/.+$/;
 
 const SendCommand = z.looseObject({
-  DocumentName: z.string(),
+  DocumentName: z.string().min(1),
   InstanceIds: z.array(z.string()).optional(),
 });
 
