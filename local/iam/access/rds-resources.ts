@@ -136,7 +136,11 @@ export class RdsRequest {
     return `arn:aws:rds:${this.request.region}:${this.request.account}:${type}:${name}`;
   }
 
-  /** Every resource of a type, as describe actions without an identifier are authorized (`db:*`). */
+  /**
+   * Every resource of a type: a describe without an identifier is authorized on `db:*` (RDS answers such a
+   * caller "not authorized to perform: rds:DescribeDBInstances on resource: arn:aws:rds:<region>:<account>:db:*",
+   * as reported in https://github.com/awslabs/pireporter/issues/8), so a tag condition never matches it.
+   */
   all(type: RdsArnType): RdsResource {
     return { arn: this.arn(type, '*'), context: {} };
   }
