@@ -187,6 +187,10 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
   const s3 = new LocalS3(stateDir);
   await s3.createBucket(PRESERVED_DATA_BUCKET);
   const lambda = new LocalLambda({ scope });
+  // IAM resolves the key ids and aliases that requests and resources name through the local KMS.
+  rds.useKeys(kms);
+  s3.useKeys(kms);
+  sns.useKeys(kms);
   const ssm = new LocalSsm();
   const resources: LocalResources = {
     historyTableName: HISTORY_TABLE,
@@ -224,7 +228,7 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     endpoint = await startLocalEndpoint({
       services: [
         rds,
-        secretsManagerService(secrets),
+        secretsManagerService(secrets, { keys: kms, functions: lambda }),
         sns,
         s3,
         kms,

@@ -1,3 +1,6 @@
+import type { AccessRequest } from '../../iam/access';
+import type { KeyResolver } from '../../iam/access/customer-keys';
+import { rdsAccessRequests } from '../../iam/access/rds';
 import type { QueryAction } from '../query-protocol';
 import { handleQueryRequest } from '../query-protocol';
 import type { LocalRequest, LocalResponse, LocalService } from '../service';
@@ -95,6 +98,7 @@ export class RdsService implements LocalService {
   readonly name = 'rds';
   private readonly options: RdsServiceOptions;
   private secretStore?: ManagedSecretStore;
+  private keys?: KeyResolver;
   private opened?: Promise<RdsAccount>;
   private readonly actions: Record<string, QueryAction> = {};
 
@@ -119,6 +123,17 @@ export class RdsService implements LocalService {
   /** Wires in the local Secrets Manager after both services exist (each needs the other). */
   useSecretStore(store: ManagedSecretStore): void {
     this.secretStore = store;
+  }
+
+  /** Wires in the local KMS, which resolves the key ids and aliases requests name for IAM. */
+  useKeys(keys: KeyResolver): void {
+    this.keys = keys;
+  }
+
+  /** What IAM authorizes for the request, read from the account as it is now (local/iam/access/rds.ts). */
+  async accessRequests(request: LocalRequest): Promise<readonly AccessRequest[]> {
+    await this.settle();
+    return rdsAccessRequests(request, await this.account(), { keys: this.keys });
   }
 
   handle(request: LocalRequest): Promise<LocalResponse> {

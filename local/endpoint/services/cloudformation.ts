@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { AccessRequest } from '../../iam/access';
+import { cloudFormationAccessRequests } from '../../iam/access/cloudformation';
 import { type QueryInput, queryService, type XmlStructure, xmlList } from '../query-protocol';
 import { AwsError, type LocalRequest, type LocalResponse, type LocalService } from '../service';
 
@@ -50,6 +52,11 @@ export class LocalCloudFormation implements LocalService {
 
   handle(request: LocalRequest): Promise<LocalResponse> {
     return this.service.handle(request);
+  }
+
+  /** What IAM authorizes for the request (local/iam/access/cloudformation.ts). */
+  accessRequests(request: LocalRequest): Promise<readonly AccessRequest[]> {
+    return cloudFormationAccessRequests(request);
   }
 
   /** The ARN of a local stack: `arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>`, stable per name. */

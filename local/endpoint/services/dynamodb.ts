@@ -9,6 +9,8 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import { HISTORY_INDEXES, HISTORY_KEYS } from '../../../lambdas/shared/history/history-keys';
+import type { AccessRequest } from '../../iam/access';
+import { dynamoDbAccessRequests } from '../../iam/access/dynamodb';
 import type { LocalRequest, LocalResponse, LocalService } from '../service';
 
 interface DynaliteOptions {
@@ -67,6 +69,11 @@ export class LocalDynamoDb implements LocalService {
     });
     const { port } = server.address() as AddressInfo;
     return new LocalDynamoDb(server, `http://127.0.0.1:${port}`);
+  }
+
+  /** What IAM authorizes for the request (local/iam/access/dynamodb.ts); it refuses what dynalite would not serve. */
+  accessRequests(request: LocalRequest): Promise<readonly AccessRequest[]> {
+    return dynamoDbAccessRequests(request);
   }
 
   handle(request: LocalRequest): Promise<LocalResponse> {

@@ -3,6 +3,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import path from 'node:path';
 import type { KeyMetadata } from '@aws-sdk/client-kms';
 import * as z from 'zod';
+import type { AccessRequest } from '../../iam/access';
+import type { KeyResolver, KeyScope, ResolvedKey } from '../../iam/access/customer-keys';
+import { kmsAccessRequests } from '../../iam/access/kms';
 import { jsonService, operation } from '../json-protocol';
 import { AwsError, type LocalRequest, type LocalResponse, type LocalService } from '../service';
 
@@ -63,7 +66,7 @@ export interface LocalKmsOptions {
  * first use, as in AWS. Another account's key is found only by its key ARN or alias ARN; whether the caller may
  * use it is its key policy's business (IAM).
  */
-export class LocalKms implements LocalService {
+export class LocalKms implements LocalService, KeyResolver {
   readonly name = 'kms';
   private readonly keys = new Map<string, KeyRecord>();
   private readonly file: string | undefined;
@@ -84,6 +87,20 @@ export class LocalKms implements LocalService {
 
   handle(request: LocalRequest): Promise<LocalResponse> {
     return this.service.handle(request);
+  }
+
+  /** What IAM authorizes for the request (local/iam/access/kms.ts). */
+  accessRequests(request: LocalRequest): Promise<readonly AccessRequest[]> {
+    return kmsAccessRequests(request, this);
+  }
+
+  /**
+   * The key a key id, key ARN, alias name or alias ARN names, for IAM (local/iam/access/customer-keys.ts); an
+   * AWS managed alias gets its key on first use, as in AWS.
+   */
+  resolveKey(keyId: string, scope: KeyScope = this.scope()): ResolvedKey | undefined {
+    const key = this.find(keyId, scope);
+    return key && { arn: key.arn, awsManaged: key.manager === 'AWS', aliases: key.aliases };
   }
 
   /** Creates a key (or replaces the one with the same id) and returns its metadata. */

@@ -1,3 +1,5 @@
+import type { AccessRequest, PolicyDocument } from '../../iam/access';
+import { type FunctionRegistry, lambdaAccessRequests } from '../../iam/access/lambda';
 import { renderAwsError } from '../faults';
 import { AwsError, type LocalRequest, type LocalResponse, type LocalService } from '../service';
 import { throwIfViolated, validationError } from './constraints';
@@ -12,6 +14,14 @@ export type LocalFunction = (event: unknown) => unknown;
 export interface LambdaScope {
   readonly region: string;
   readonly account: string;
+}
+
+/** What IAM sees of a registered function: its tags and its resource-based policy (for other accounts' callers). */
+export interface LocalFunctionSettings {
+  /** The function's tags, as Lambda's TagResource sets them (a hook carries `dbrefresh:hook=true`). @default - none */
+  readonly tags?: FunctionTags;
+  /** The function's resource-based policy. @default - none: only callers of its own account may invoke it */
+  readonly policy?: PolicyDocument;
 }
 
 export interface LocalLambdaOptions {
@@ -50,10 +60,10 @@ const FUNCTION_NAME =
  * synchronous, 1 MB asynchronous, 6 MB responses); a function that throws answers as Lambda does: HTTP 200 with
  * `X-Amz-Function-Error: Unhandled` and `{errorType, errorMessage, trace}` as the payload.
  */
-export class LocalLambda implements LocalService {
+export class LocalLambda implements LocalService, FunctionRegistry {
   readonly name = 'lambda';
-  /** Handlers and tags by function ARN. */
-  private readonly functions = new Map<string, { handler: LocalFunction; tags: FunctionTags }>();
+  /** Handlers and what IAM sees of them, by function ARN. */
+  private readonly functions = new Map<string, { handler: LocalFunction; settings: LocalFunctionSettings }>();
 
   constructor(private readonly options: LocalLambdaOptions) {}
 
@@ -62,7 +72,7 @@ export class LocalLambda implements LocalService {
    * `dbrefresh:hook=true`); returns its ARN.
    * @throws Error when `nameOrArn` is not a function name or an unqualified function ARN
    */
-  register(nameOrArn: string, handler: LocalFunction, tags: FunctionTags = {}): string {
+  register(nameOrArn: string, handler: LocalFunction, settings: LocalFunctionSettings = {}): string {
     const parsed = parseFunctionName(nameOrArn);
     if (!parsed || parsed.qualifier !== undefined) {
       throw new Error(
@@ -75,7 +85,7 @@ export class LocalLambda implements LocalService {
       parsed.account ?? this.options.scope.account,
       parsed.name,
     );
-    this.functions.set(arn, { handler, tags: { ...tags } });
+    this.functions.set(arn, { handler, settings: { ...settings, tags: { ...settings.tags } } });
     return arn;
   }
 
@@ -93,8 +103,21 @@ export class LocalLambda implements LocalService {
   /** The tags of the function `reference` names in `scope`, or undefined when there is no such function. */
   tagsOf(reference: string, scope: LambdaScope = this.options.scope): FunctionTags | undefined {
     const arn = this.functionArnOf(reference, scope);
-    const tags = arn === undefined ? undefined : this.functions.get(arn)?.tags;
+    const tags = arn === undefined ? undefined : this.functions.get(arn)?.settings.tags;
     return tags && { ...tags };
+  }
+
+  /** The tags and policy of a registered function (by unqualified ARN), for IAM. */
+  functionAccess(functionArn: string) {
+    const fn = this.functions.get(functionArn);
+    if (!fn) return undefined;
+    const { tags = {}, policy } = fn.settings;
+    return { tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), policy };
+  }
+
+  /** What IAM authorizes for the request (local/iam/access/lambda.ts). */
+  accessRequests(request: LocalRequest): Promise<readonly AccessRequest[]> {
+    return lambdaAccessRequests(request, this);
   }
 
   /** Removes a function registered under this name or ARN; unknown ones are fine. */
@@ -102,7 +125,8 @@ export class LocalLambda implements LocalService {
     const parsed = parseFunctionName(nameOrArn);
     if (!parsed) return;
     const { region, account } = this.options.scope;
-    this.functions.delete(functionArn(parsed.region ?? region, parsed.account ?? account, parsed.name));
+    const arn = functionArn(parsed.region ?? region, parsed.account ?? account, parsed.name);
+    this.functions.delete(arn);
   }
 
   async handle(request: LocalRequest): Promise<LocalResponse> {

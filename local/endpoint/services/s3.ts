@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { AccessRequest } from '../../iam/access';
+import type { KeyResolver } from '../../iam/access/customer-keys';
+import { s3AccessRequests } from '../../iam/access/s3';
 import { escapeXml, renderAwsError, s3Location } from '../faults';
 import { AwsError, type LocalRequest, type LocalResponse, type LocalService } from '../service';
 
@@ -27,6 +30,18 @@ export class LocalS3 implements LocalService {
 
   constructor(stateDir: string) {
     this.root = path.join(stateDir, 'buckets');
+  }
+
+  private keys?: KeyResolver;
+
+  /** Wires in the local KMS, which resolves the key ids SSE-KMS requests name for IAM. */
+  useKeys(keys: KeyResolver): void {
+    this.keys = keys;
+  }
+
+  /** What IAM authorizes for the request (local/iam/access/s3.ts). */
+  accessRequests(request: LocalRequest): Promise<readonly AccessRequest[]> {
+    return s3AccessRequests(request, { keys: this.keys });
   }
 
   /** Creates the bucket's folder; an existing bucket is fine. */

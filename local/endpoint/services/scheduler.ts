@@ -4,6 +4,8 @@ import type {
   ListScheduleGroupsOutput,
   ListSchedulesOutput,
 } from '@aws-sdk/client-scheduler';
+import type { AccessRequest } from '../../iam/access';
+import { schedulerAccessRequests } from '../../iam/access/scheduler';
 import type { LocalSchedule, LocalScheduleGroup, ScheduleStore } from '../../schedules/schedule-store';
 import { toJsonWire } from '../json-protocol';
 import { AwsError, type LocalRequest, type LocalResponse, type LocalService } from '../service';
@@ -31,6 +33,11 @@ export class LocalScheduler implements LocalService {
 
   get store(): ScheduleStore {
     return this.options.store;
+  }
+
+  /** What IAM authorizes for the request (local/iam/access/scheduler.ts). */
+  accessRequests(request: LocalRequest): Promise<readonly AccessRequest[]> {
+    return schedulerAccessRequests(request);
   }
 
   async handle(request: LocalRequest): Promise<LocalResponse> {

@@ -1,5 +1,9 @@
 import type { Tag } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
+import {
+  type SecretsManagerAccessOptions,
+  secretsManagerAccessRequests,
+} from '../../iam/access/secrets-manager';
 import { jsonService, operation } from '../json-protocol';
 import { AwsError, type LocalService } from '../service';
 import { lengthViolation, throwIfViolated } from './constraints';
@@ -32,7 +36,10 @@ const Tags = z.array(TagSchema);
  * with the rules that bind clients on top of the store's: the API model's constraints, the ClientRequestToken a
  * raw request must carry, tag restrictions, and secrets managed by another service changed only through it.
  */
-export function secretsManagerService(store: SecretStore): LocalService {
+export function secretsManagerService(
+  store: SecretStore,
+  access: SecretsManagerAccessOptions = {},
+): LocalService {
   /**
    * A secret another service manages (RDS `rds!db-…`) is changed through that service, not Secrets Manager.
    * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html (InvalidRequestException:
@@ -48,7 +55,7 @@ export function secretsManagerService(store: SecretStore): LocalService {
     }
   };
 
-  return jsonService('secretsmanager', 'secretsmanager', {
+  const service = jsonService('secretsmanager', 'secretsmanager', {
     CreateSecret: operation(
       z.looseObject({
         Name: z.string(),
@@ -208,6 +215,8 @@ export function secretsManagerService(store: SecretStore): LocalService {
     ),
     RestoreSecret: operation(z.looseObject({ SecretId }), (input) => store.restoreSecret(input.SecretId)),
   });
+  // What IAM authorizes for each request: local/iam/access/secrets-manager.ts.
+  return { ...service, accessRequests: (request) => secretsManagerAccessRequests(request, store, access) };
 }
 
 /**

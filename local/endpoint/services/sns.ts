@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
-import type { PolicyDocument } from '../../iam/access';
+import type { AccessRequest, PolicyDocument } from '../../iam/access';
+import type { KeyResolver } from '../../iam/access/customer-keys';
+import { snsAccessRequests, type TopicAttributes } from '../../iam/access/sns';
 import { type QueryInput, queryService, xmlList } from '../query-protocol';
 import { AwsError, type LocalRequest, type LocalResponse, type LocalService } from '../service';
 import type { LocalKms } from './kms';
@@ -59,13 +61,14 @@ const AWS_MANAGED_KEY = 'alias/aws/sns';
  * delivering it, so tests and the CLI can read what a run notified. Whether a caller may publish to a topic
  * (another account's needs that topic's policy) is IAM's decision, made before `handle` runs.
  */
-export class LocalSns implements LocalService {
+export class LocalSns implements LocalService, TopicAttributes {
   readonly name = 'sns';
   private readonly topics: TopicStore;
   private readonly messages: OutboxMessage[] = [];
   /** Where messages are appended; undefined when in memory. */
   readonly outboxFile: string | undefined;
   private readonly service: LocalService;
+  private keys?: KeyResolver;
 
   constructor(private readonly options: LocalSnsOptions = {}) {
     this.topics = new TopicStore(options.stateDir);
@@ -106,6 +109,22 @@ export class LocalSns implements LocalService {
 
   handle(request: LocalRequest): Promise<LocalResponse> {
     return this.service.handle(request);
+  }
+
+  /** Wires in the local KMS, which resolves the topics' key ids and aliases for IAM. */
+  useKeys(keys: KeyResolver): void {
+    this.keys = keys;
+  }
+
+  /** What IAM authorizes for the request (local/iam/access/sns.ts). */
+  accessRequests(request: LocalRequest): Promise<readonly AccessRequest[]> {
+    return snsAccessRequests(request, this, { keys: this.keys });
+  }
+
+  /** What IAM reads of a topic: its access policy and customer managed key, or undefined when there is no such topic. */
+  topicAccess(topicArn: string): { policy?: PolicyDocument; kmsMasterKeyId?: string } | undefined {
+    if (!this.topics.has(topicArn)) return undefined;
+    return { policy: this.topicPolicy(topicArn), kmsMasterKeyId: this.topicKmsKeyId(topicArn) };
   }
 
   /**

@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as z from 'zod';
+import type { AccessRequest } from '../../iam/access';
+import { ssmAccessRequests } from '../../iam/access/ssm';
 import { jsonService, operation } from '../json-protocol';
 import { AwsError, type LocalRequest, type LocalResponse, type LocalService } from '../service';
 
@@ -91,6 +93,11 @@ export class LocalSsm implements LocalService {
 
   handle(request: LocalRequest): Promise<LocalResponse> {
     return this.service.handle(request);
+  }
+
+  /** What IAM authorizes for the request (local/iam/access/ssm.ts): SendCommand runs only for callers it allows. */
+  accessRequests(request: LocalRequest): Promise<readonly AccessRequest[]> {
+    return ssmAccessRequests(request);
   }
 
   /** Makes `instanceId` a managed instance that SendCommand can target, its commands run with `options`. */

@@ -13,6 +13,8 @@ import type {
 } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import type { AslDefinition } from '../../../lib/resolve-definition';
+import type { AccessRequest } from '../../iam/access';
+import { statesAccessRequests } from '../../iam/access/states';
 import {
   ExecutionHistoryEvents,
   executionEnded,
@@ -188,6 +190,11 @@ export class LocalStates implements LocalService {
 
   handle(request: LocalRequest): Promise<LocalResponse> {
     return this.service.handle(request);
+  }
+
+  /** What IAM authorizes for the request (local/iam/access/states.ts). */
+  accessRequests(request: LocalRequest): Promise<readonly AccessRequest[]> {
+    return statesAccessRequests(request);
   }
 
   /**

@@ -147,7 +147,7 @@ describe('local Lambda Invoke', () => {
 
 describe('LocalLambda tags', () => {
   it('keeps the tags a function is registered with, found by name, partial ARN or ARN', () => {
-    lambda.register(HOOK, () => 'ok', { 'dbrefresh:hook': 'true', team: 'shop' });
+    lambda.register(HOOK, () => 'ok', { tags: { 'dbrefresh:hook': 'true', team: 'shop' } });
 
     expect(lambda.tagsOf('shop-after-refresh')).toEqual({ 'dbrefresh:hook': 'true', team: 'shop' });
     expect(lambda.tagsOf('000000000000:function:shop-after-refresh')).toEqual(lambda.tagsOf(HOOK));
@@ -155,7 +155,7 @@ describe('LocalLambda tags', () => {
   });
 
   it("keeps another account's function under its own ARN", () => {
-    lambda.register(OTHER_ACCOUNT_HOOK, () => 'ok', { 'dbrefresh:hook': 'true' });
+    lambda.register(OTHER_ACCOUNT_HOOK, () => 'ok', { tags: { 'dbrefresh:hook': 'true' } });
 
     expect(lambda.tagsOf(OTHER_ACCOUNT_HOOK)).toEqual({ 'dbrefresh:hook': 'true' });
     expect(lambda.tagsOf('crm-reindex')).toBeUndefined();
