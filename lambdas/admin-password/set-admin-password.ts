@@ -14,7 +14,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { findCluster, findInstance, RUN_TAG_KEY } from '../shared/aws/rds';
-import { describeSecret, PENDING_STAGE, runVersionId, stagesOf } from '../shared/aws/secrets';
+import { describeSecret, RUN_PENDING_STAGE, runVersionId, stagesOf } from '../shared/aws/secrets';
 import { DbRefreshError, GuardError, TerminalStateError } from '../shared/errors';
 import { logger } from '../shared/handler';
 import { continuePoll, type PollState, startPoll } from '../shared/poll';
@@ -44,8 +44,8 @@ interface Copy {
 
 /**
  * Gives the temporary copy its own admin password, so production's password never reaches it: either RDS
- * manages it (ManageMasterUserPassword) or dbrefresh generates one and stores it as the target's secret's
- * AWSPENDING version, which the swap makes current. The password never leaves this function.
+ * manages it (ManageMasterUserPassword) or dbrefresh generates one and stores it in a new version of the
+ * target's secret (labelled DBREFRESH_PENDING), which the swap makes current. The password never leaves this function.
  */
 export async function startAdminPassword(
   rds: RDSClient,
@@ -125,8 +125,10 @@ async function setGeneratedPassword(
 }
 
 /**
- * Writes the run's version: AWSPENDING in an existing secret (applications keep reading AWSCURRENT until the
- * swap), or the first version of a new secret, which is AWSCURRENT because nothing reads it before the swap.
+ * Writes the run's version: DBREFRESH_PENDING in an existing secret (applications keep reading AWSCURRENT
+ * until the swap; AWSPENDING is left to the secret's rotation), or the first version of a new secret, which is
+ * AWSCURRENT because nothing reads it before the swap.
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html
  */
 async function storeNewPassword(
   sm: SecretsManagerClient,
@@ -142,10 +144,10 @@ async function storeNewPassword(
         SecretId: secretName,
         ClientRequestToken: versionId,
         SecretString: secretString,
-        VersionStages: [PENDING_STAGE],
+        VersionStages: [RUN_PENDING_STAGE],
       }),
     );
-    logger.info('Stored the new password as the pending version of the secret', { secretName, versionId });
+    logger.info('Stored the new password in a new version of the secret', { secretName, versionId });
     return;
   }
   await sm.send(

@@ -10,7 +10,7 @@ import {
   CURRENT_STAGE,
   clientRequestToken,
   describeSecret,
-  PENDING_STAGE,
+  ROTATION_PENDING_STAGE,
   stagesOf,
   versionWithStage,
 } from '../shared/aws/secrets';
@@ -100,7 +100,7 @@ export async function checkRotation(
       `Secret ${secretId} does not exist any more; it was deleted during the rotation`,
     );
   if (secret.DeletedDate) throw new TerminalStateError(`Secret ${secretId}`, 'scheduled for deletion');
-  const pending = versionWithStage(secret, PENDING_STAGE) !== undefined;
+  const pending = versionWithStage(secret, ROTATION_PENDING_STAGE) !== undefined;
   const done =
     !pending &&
     (stagesOf(secret, rotationToken(plan.runId)).includes(CURRENT_STAGE) ||
@@ -117,7 +117,7 @@ async function explainRefusedRotation(
 ): Promise<void> {
   const secret = await describeSecret(sm, secretId);
   if (!secret) throw error;
-  if (stagesOf(secret, token).length > 0 || versionWithStage(secret, PENDING_STAGE) !== undefined) {
+  if (stagesOf(secret, token).length > 0 || versionWithStage(secret, ROTATION_PENDING_STAGE) !== undefined) {
     logger.info('The rotation of the secret has already started', { secretId, versionId: token });
     return;
   }

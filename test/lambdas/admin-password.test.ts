@@ -140,7 +140,7 @@ describe('startAdminPassword with a generated password', () => {
     expect(state).toMatchObject({ startedAt: NOW.toISOString(), waitSeconds: 60, done: false });
   });
 
-  it('stores the password as the AWSPENDING version of an existing secret', async () => {
+  it("stores the password in a version of an existing secret labelled DBREFRESH_PENDING, leaving AWSPENDING to the secret's rotation", async () => {
     givenInstance(copyInstance());
     givenSecret({ 'v-before': ['AWSCURRENT'] });
 
@@ -149,7 +149,7 @@ describe('startAdminPassword with a generated password', () => {
     expect(smMock).toHaveReceivedCommandWith(PutSecretValueCommand, {
       SecretId: SECRET,
       ClientRequestToken: RUN_VERSION,
-      VersionStages: ['AWSPENDING'],
+      VersionStages: ['DBREFRESH_PENDING'],
     });
     expect(storedValue()).toMatchObject({ password: PASSWORD, username: 'admin' });
     expect(smMock).not.toHaveReceivedCommand(CreateSecretCommand);
@@ -158,7 +158,7 @@ describe('startAdminPassword with a generated password', () => {
 
   it('reuses the password of the run version on a re-run instead of generating another', async () => {
     givenInstance(copyInstance());
-    givenSecret({ 'v-before': ['AWSCURRENT'], [RUN_VERSION]: ['AWSPENDING'] });
+    givenSecret({ 'v-before': ['AWSCURRENT'], [RUN_VERSION]: ['DBREFRESH_PENDING'] });
     smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ password: 'stored-pw' }) });
 
     await startAdminPassword(rds, sm, rdsPlan(), NOW);
@@ -374,7 +374,7 @@ describe('checkAdminPassword', () => {
 describe('admin password handler', () => {
   it('starts with the event plan and checks the poll state at polls.adminPassword', async () => {
     givenInstance(copyInstance());
-    givenSecret({ [RUN_VERSION]: ['AWSPENDING'] });
+    givenSecret({ [RUN_VERSION]: ['DBREFRESH_PENDING'] });
     smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ password: 'stored-pw' }) });
 
     const started = await start(runState(rdsPlan()));

@@ -172,6 +172,21 @@ describe('checkRotation', () => {
     expect(state).toMatchObject({ done: false, attempt: 1 });
   });
 
+  it("does not take dbrefresh's own label for a rotation in flight", async () => {
+    givenSecret({
+      LastRotatedDate: new Date('2026-11-21T04:59:30.000Z'),
+      VersionIdsToStages: {
+        [TOKEN]: ['AWSCURRENT'],
+        v1: ['AWSPREVIOUS'],
+        'dbrefresh-zz99yy88-admin-password': ['DBREFRESH_PENDING'],
+      },
+    });
+
+    const state = await checkRotation(rds, sm, rdsPlan(), poll(), NOW);
+
+    expect(state.done).toBe(true);
+  });
+
   it('is pending while the last rotation is older than the step', async () => {
     givenSecret({
       LastRotatedDate: new Date('2026-10-01T00:00:00.000Z'),
