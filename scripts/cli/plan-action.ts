@@ -266,8 +266,11 @@ function settingsText(plan: Plan): string {
 
 function adminPasswordText(plan: Plan): string {
   const password = plan.adminPassword;
-  if (password.managed) return 'managed by RDS (ManageMasterUserPassword)';
-  const rotation = password.rotate ? ', then rotated' : '';
+  if (password.managed) {
+    return `managed by RDS (ManageMasterUserPassword)${password.note ? `. ${password.note}` : ''}`;
+  }
+  const by = password.rotationFunctionArn ? ` by ${password.rotationFunctionArn}` : '';
+  const rotation = password.rotate ? `, then rotated${by}` : '';
   return `generated and stored in secret ${password.secretName}${rotation}`;
 }
 

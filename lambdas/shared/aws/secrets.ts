@@ -27,6 +27,14 @@ export const ROTATION_PENDING_STAGE = 'AWSPENDING';
  */
 export const RUN_PENDING_STAGE = 'DBREFRESH_PENDING';
 
+/**
+ * The tag a secret's rotation function must carry before the rotate step may start its rotation: RotateSecret
+ * needs lambda:InvokeFunction on the rotation function, and the step's role allows it only on functions so
+ * tagged (see lib/constructs/refresh-permissions.ts).
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html
+ */
+export const ROTATION_FUNCTION_TAG = { Key: 'dbrefresh:rotation', Value: 'true' } as const;
+
 /** What DescribeSecret says about a secret; the helpers below only read its versions. */
 export type SecretDescription = Pick<DescribeSecretCommandOutput, 'VersionIdsToStages'>;
 
