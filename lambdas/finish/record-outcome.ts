@@ -50,6 +50,7 @@ const MAX_CAUSE_LENGTH = 1000;
  * itself failed; the state machine then notes the execution, so the run can still be recorded and linked.
  */
 export const FailedRunSchema = RunInputSchema.extend({
+  ...RotationFailureSchema.shape,
   plan: PlanSchema.optional(),
   polls: z.record(z.string(), PollStateSchema).optional(),
   error: CaughtErrorSchema.optional(),
@@ -107,7 +108,7 @@ export async function recordSuccess(
   const durations = stepDurations(event.polls);
   const scripts = event.polls.scripts?.results;
   const approval = approvalOutcome(plan, event);
-  const warnings = rotationWarnings(event);
+  const warnings = rotationWarnings(plan, event);
   await recordOutcome(services.doc, services.table, {
     plan,
     status: 'succeeded',
@@ -148,9 +149,9 @@ function warnedSteps(warnings: readonly RunWarning[]): Pick<SucceededResult, 'wa
 /**
  * The warnings of a run whose rotation failed after the swap: the refresh stands, the target serves the
  * refreshed data with the password the refresh set (its secret's current version), unless the undo failed too.
+ * A run that fails later (retiring the old target, say) carries them in its failure record too.
  */
-export function rotationWarnings(event: SucceededRun): RunWarning[] {
-  const { plan } = event;
+export function rotationWarnings(plan: Plan, event: z.output<typeof RotationFailureSchema>): RunWarning[] {
   const secret = plan.adminPassword.managed
     ? `the RDS-managed secret of ${plan.target.id}`
     : `secret ${plan.adminPassword.secretName}`;
@@ -210,6 +211,7 @@ export async function recordFailure(
     rolledBack,
     approval,
     scripts: event.polls?.scripts?.results,
+    warnings: rotationWarnings(plan, event),
   };
   await recordOutcome(services.doc, services.table, {
     plan,

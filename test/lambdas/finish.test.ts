@@ -556,6 +556,27 @@ describe('recordFailure', () => {
     expect(values).toContainEqual(SCRIPT_RESULTS.slice(0, 1));
   });
 
+  it('keeps the warning of a rotation that failed before a later step failed', async () => {
+    const event = {
+      ...runState(rdsPlan()),
+      rotationError: { Error: 'PollTimeoutError', Cause: 'Rotation of secret x did not finish' },
+      failedStep: 'Retire old target',
+      error: { Error: 'InvalidParameterCombination', Cause: 'refused' },
+    };
+
+    await recordFailure(services, event, NOW);
+
+    const values = Object.values(
+      ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues ?? {},
+    );
+    expect(values).toContainEqual([
+      expect.objectContaining({ step: 'Rotate secret', error: 'PollTimeoutError' }),
+    ]);
+    expect(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message).toContain(
+      'Warning:         Rotate secret failed (PollTimeoutError): Rotation of secret x did not finish',
+    );
+  });
+
   it('records the failed step, error and rollback, releases the lock and notifies', async () => {
     const rollback = { ...polls.restore, done: true };
     const event = {
