@@ -14,19 +14,25 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { findCluster, findInstance, RUN_TAG_KEY } from '../shared/aws/rds';
-import { describeSecret, PENDING_STAGE, runVersionId, stagesOf } from '../shared/aws/secrets';
+import {
+  CURRENT_STAGE,
+  describeSecret,
+  RUN_PENDING_STAGE,
+  runVersionId,
+  type SecretDescription,
+  stagesOf,
+  versionWithStage,
+} from '../shared/aws/secrets';
 import { DbRefreshError, GuardError, TerminalStateError } from '../shared/errors';
 import { logger } from '../shared/handler';
 import { continuePoll, type PollState, startPoll } from '../shared/poll';
 import { hasReachedStatus } from '../shared/rds-status';
 import type { Plan } from '../shared/run/plan';
+import { checkMasterPassword, randomPasswordRequest } from './password-rules';
 
 const STEP = 'Set admin password';
 const DEFAULT_EXPECTED_SECONDS = 60;
 const TIMEOUT_SECONDS = 3600;
-const PASSWORD_LENGTH = 32;
-/** RDS refuses `/`, `@`, `"` and spaces in master passwords; `'` and `\` break quoting in scripts and URLs. */
-const EXCLUDED_CHARACTERS = '/@"\' \\';
 /** RDS shows this while it applies a new master password. */
 const RESETTING_CREDENTIALS = 'resetting-master-credentials';
 
@@ -37,6 +43,8 @@ interface Copy {
   readonly masterUsername?: string;
   readonly address?: string;
   readonly port?: number;
+  /** The database created with the copy (DBName, DatabaseName), if any. */
+  readonly databaseName?: string;
   readonly masterUserSecret?: MasterUserSecret;
   /** RDS still has to apply a new master password. */
   readonly passwordPending: boolean;
@@ -44,8 +52,8 @@ interface Copy {
 
 /**
  * Gives the temporary copy its own admin password, so production's password never reaches it: either RDS
- * manages it (ManageMasterUserPassword) or dbrefresh generates one and stores it as the target's secret's
- * AWSPENDING version, which the swap makes current. The password never leaves this function.
+ * manages it (ManageMasterUserPassword) or dbrefresh generates one and stores it in a new version of the
+ * target's secret (labelled DBREFRESH_PENDING), which the swap makes current. The password never leaves this function.
  */
 export async function startAdminPassword(
   rds: RDSClient,
@@ -118,15 +126,19 @@ async function setGeneratedPassword(
     await modifyCopy(rds, plan, { MasterUserPassword: password });
     return;
   }
-  const password = await generatePassword(sm);
-  await storeNewPassword(sm, plan, secret !== undefined, JSON.stringify(secretValue(plan, copy, password)));
+  const kept = secret ? await currentKeys(sm, secretName, secret) : {};
+  const password = await generatePassword(sm, plan.engineFamily);
+  const value = { ...kept, ...secretValue(plan, copy, password, kept) };
+  await storeNewPassword(sm, plan, secret !== undefined, JSON.stringify(value));
   await modifyCopy(rds, plan, { MasterUserPassword: password });
   logger.info('Set the new admin password on the copy', { copy: copy.id });
 }
 
 /**
- * Writes the run's version: AWSPENDING in an existing secret (applications keep reading AWSCURRENT until the
- * swap), or the first version of a new secret, which is AWSCURRENT because nothing reads it before the swap.
+ * Writes the run's version: DBREFRESH_PENDING in an existing secret (applications keep reading AWSCURRENT
+ * until the swap; AWSPENDING is left to the secret's rotation), or the first version of a new secret, which is
+ * AWSCURRENT because nothing reads it before the swap.
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html
  */
 async function storeNewPassword(
   sm: SecretsManagerClient,
@@ -142,10 +154,10 @@ async function storeNewPassword(
         SecretId: secretName,
         ClientRequestToken: versionId,
         SecretString: secretString,
-        VersionStages: [PENDING_STAGE],
+        VersionStages: [RUN_PENDING_STAGE],
       }),
     );
-    logger.info('Stored the new password as the pending version of the secret', { secretName, versionId });
+    logger.info('Stored the new password in a new version of the secret', { secretName, versionId });
     return;
   }
   await sm.send(
@@ -160,8 +172,21 @@ async function storeNewPassword(
   logger.info('Created the secret with the new password', { secretName, versionId });
 }
 
-/** The secret's value in the format of the RDS rotation functions, pointing at the target's name after the swap. */
-function secretValue(plan: Plan, copy: Copy, password: string): Record<string, string | number> {
+/**
+ * The keys dbrefresh writes, in the structure Secrets Manager's rotation functions for RDS and Aurora expect:
+ * `engine` (the family name they check: mysql, mariadb, postgres, oracle, aurora-mysql, aurora-postgresql),
+ * `host` (the endpoint under the target's name after the swap), `port`, `username`, `password`, and `dbname`
+ * (the secret's own when it has one, else the copy's database; Oracle's functions require it). The identifier
+ * key names the instance or cluster for the console and local mode.
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_secret_json_structure.html
+ * @throws DbRefreshError before anything is stored when the copy reports no endpoint, or an Oracle copy no database name
+ */
+function secretValue(
+  plan: Plan,
+  copy: Copy,
+  password: string,
+  kept: Readonly<Record<string, unknown>>,
+): Record<string, string | number> {
   const { kind, id, temporaryId } = plan.target;
   if (!copy.masterUsername || !copy.address || copy.port === undefined) {
     throw new DbRefreshError(
@@ -169,14 +194,47 @@ function secretValue(plan: Plan, copy: Copy, password: string): Record<string, s
         'the restore step should have waited until it was available. Start the refresh again',
     );
   }
+  const dbname = typeof kept.dbname === 'string' && kept.dbname !== '' ? kept.dbname : copy.databaseName;
+  if (dbname === undefined && plan.engineFamily === 'oracle') {
+    throw new DbRefreshError(
+      `The temporary copy ${temporaryId} reports no database name (DBName), which the Oracle rotation functions ` +
+        `require in the secret as "dbname"; add "dbname" to secret ${plan.adminPassword.secretName}, then start the refresh again`,
+    );
+  }
   return {
-    engine: plan.engine,
+    engine: plan.engineFamily,
     host: endpointAfterSwap(copy.address, temporaryId, id),
     port: copy.port,
     username: copy.masterUsername,
     password,
+    ...(dbname !== undefined && { dbname }),
     [kind === 'instance' ? 'dbInstanceIdentifier' : 'dbClusterIdentifier']: id,
   };
+}
+
+/**
+ * The keys the secret's current version holds, which the run's version keeps (`masterarn`, replicas' hosts,
+ * whatever applications added): dbrefresh adds to a secret, it never rewrites it. None when the secret has no
+ * current version yet.
+ * @throws DbRefreshError naming the secret, never its text, when the current version is not a JSON object
+ */
+async function currentKeys(
+  sm: SecretsManagerClient,
+  secretName: string,
+  secret: SecretDescription,
+): Promise<Record<string, unknown>> {
+  const current = versionWithStage(secret, CURRENT_STAGE);
+  if (current === undefined) return {};
+  const out = await sm.send(new GetSecretValueCommand({ SecretId: secretName, VersionId: current }));
+  const value = jsonObject(out.SecretString);
+  if (value === undefined) {
+    throw new DbRefreshError(
+      `The current version ${current} of secret ${secretName} is not a JSON object, so dbrefresh cannot add the ` +
+        'admin login to what it holds without losing it. Store it as JSON (the RDS format: {"username": ..., "password": ...}) ' +
+        'or set adminPassword.secretName to another secret, then start the refresh again',
+    );
+  }
+  return value;
 }
 
 /**
@@ -188,16 +246,10 @@ export function endpointAfterSwap(address: string, temporaryId: string, targetId
   return address.startsWith(prefix) ? `${targetId}.${address.slice(prefix.length)}` : address;
 }
 
-async function generatePassword(sm: SecretsManagerClient): Promise<string> {
-  const out = await sm.send(
-    new GetRandomPasswordCommand({
-      PasswordLength: PASSWORD_LENGTH,
-      ExcludeCharacters: EXCLUDED_CHARACTERS,
-      ExcludePunctuation: false,
-      RequireEachIncludedType: true,
-    }),
-  );
+async function generatePassword(sm: SecretsManagerClient, family: Plan['engineFamily']): Promise<string> {
+  const out = await sm.send(new GetRandomPasswordCommand(randomPasswordRequest(family)));
   if (!out.RandomPassword) throw new DbRefreshError('Secrets Manager GetRandomPassword returned no password');
+  checkMasterPassword(family, out.RandomPassword);
   return out.RandomPassword;
 }
 
@@ -219,13 +271,21 @@ async function storedPassword(
 
 /** The `password` field of a secret string; never echoes the string (a parse error would quote it). */
 function passwordField(secretString: string | undefined): string | undefined {
+  const password = jsonObject(secretString)?.password;
+  return typeof password === 'string' ? password : undefined;
+}
+
+/** A secret string parsed as a JSON object, or undefined; never echoes the string (a parse error would quote it). */
+function jsonObject(secretString: string | undefined): Record<string, unknown> | undefined {
   if (secretString === undefined) return undefined;
   try {
     const value: unknown = JSON.parse(secretString);
-    if (value === null || typeof value !== 'object' || !('password' in value)) return undefined;
-    return typeof value.password === 'string' ? value.password : undefined;
-  } catch {
-    return undefined;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch (error: unknown) {
+    if (error instanceof SyntaxError) return undefined;
+    throw error;
   }
 }
 
@@ -260,6 +320,7 @@ async function describeCopy(rds: RDSClient, plan: Plan): Promise<Copy> {
       masterUsername: instance.MasterUsername,
       address: instance.Endpoint?.Address,
       port: instance.Endpoint?.Port,
+      databaseName: instance.DBName,
       masterUserSecret: instance.MasterUserSecret,
       passwordPending: Boolean(instance.PendingModifiedValues?.MasterUserPassword),
     };
@@ -272,6 +333,7 @@ async function describeCopy(rds: RDSClient, plan: Plan): Promise<Copy> {
     masterUsername: cluster.MasterUsername,
     address: cluster.Endpoint,
     port: cluster.Port,
+    databaseName: cluster.DatabaseName,
     masterUserSecret: cluster.MasterUserSecret,
     passwordPending: Boolean(cluster.PendingModifiedValues?.MasterUserPassword),
   };

@@ -4,8 +4,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SDK_CLIENT_CONFIG } from '../shared/aws/transient';
 import { requireEnv } from '../shared/env';
 import { stepHandler } from '../shared/handler';
-import { RunStateSchema } from '../shared/run/run-state';
-import { FailedRunSchema, type FinishServices, recordFailure, recordSuccess } from './record-outcome';
+import {
+  FailedRunSchema,
+  type FinishServices,
+  recordFailure,
+  recordSuccess,
+  SucceededRunSchema,
+} from './record-outcome';
 
 const services: FinishServices = {
   doc: DynamoDBDocumentClient.from(new DynamoDBClient(SDK_CLIENT_CONFIG)),
@@ -14,8 +19,8 @@ const services: FinishServices = {
   topicArn: requireEnv('NOTIFICATION_TOPIC_ARN'),
 };
 
-/** Record and notify: the run succeeded. */
-export const succeeded = stepHandler('Record and notify', RunStateSchema, (event) =>
+/** Record and notify: the run succeeded (with warnings when the rotation after the swap failed). */
+export const succeeded = stepHandler('Record and notify', SucceededRunSchema, (event) =>
   recordSuccess(services, event, new Date()),
 );
 

@@ -19,9 +19,15 @@ import {
   CaughtErrorSchema,
   PollStateSchema,
   RunInputSchema,
-  type RunState,
+  RunStateSchema,
   rejectionOf,
 } from '../shared/run/run-state';
+import {
+  ROTATION_STEP,
+  RotationFailureSchema,
+  type RunWarning,
+  UNDO_ROTATION_STEP,
+} from '../shared/run/run-warnings';
 import { refreshFileNames } from './refresh-file-names';
 
 /** The state name of the plan step: a failure there changed nothing, so nothing was rolled back. */
@@ -44,6 +50,7 @@ const MAX_CAUSE_LENGTH = 1000;
  * itself failed; the state machine then notes the execution, so the run can still be recorded and linked.
  */
 export const FailedRunSchema = RunInputSchema.extend({
+  ...RotationFailureSchema.shape,
   plan: PlanSchema.optional(),
   polls: z.record(z.string(), PollStateSchema).optional(),
   error: CaughtErrorSchema.optional(),
@@ -54,6 +61,13 @@ export const FailedRunSchema = RunInputSchema.extend({
   rollbackError: CaughtErrorSchema.optional(),
 });
 export type FailedRun = z.output<typeof FailedRunSchema>;
+
+/**
+ * The execution state on the success path. A rotation that failed after the swap is not a failure of the
+ * refresh: its error (and that of the undo that followed, if any) is there, and the run succeeds with warnings.
+ */
+export const SucceededRunSchema = RunStateSchema.extend(RotationFailureSchema.shape);
+export type SucceededRun = z.output<typeof SucceededRunSchema>;
 
 /** The clients and settings the finish step works with. */
 export interface FinishServices {
@@ -73,6 +87,8 @@ export interface SucceededResult {
   readonly status: 'succeeded';
   /** False when the success is recorded but its notification could not be published. */
   readonly notified: boolean;
+  /** The steps that failed without undoing the refresh (recorded and notified as warnings); none when absent. */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -84,7 +100,7 @@ export interface SucceededResult {
  */
 export async function recordSuccess(
   services: FinishServices,
-  event: RunState,
+  event: SucceededRun,
   now: Date,
 ): Promise<SucceededResult> {
   const { plan } = event;
@@ -92,6 +108,7 @@ export async function recordSuccess(
   const durations = stepDurations(event.polls);
   const scripts = event.polls.scripts?.results;
   const approval = approvalOutcome(plan, event);
+  const warnings = rotationWarnings(plan, event);
   await recordOutcome(services.doc, services.table, {
     plan,
     status: 'succeeded',
@@ -99,6 +116,7 @@ export async function recordSuccess(
     durations,
     approval,
     scripts,
+    warnings,
   });
   await releaseLock(services.doc, services.table, plan.target.id, plan.runId);
   try {
@@ -110,6 +128,7 @@ export async function recordSuccess(
       durations,
       approval,
       scripts,
+      warnings,
     });
   } catch (error: unknown) {
     if (isTransient(error)) throw error;
@@ -118,9 +137,45 @@ export async function recordSuccess(
       errorName: error instanceof Error ? error.name : typeof error,
       errorMessage: error instanceof Error ? error.message : String(error),
     });
-    return { status: 'succeeded', notified: false };
+    return { status: 'succeeded', notified: false, ...warnedSteps(warnings) };
   }
-  return { status: 'succeeded', notified: true };
+  return { status: 'succeeded', notified: true, ...warnedSteps(warnings) };
+}
+
+function warnedSteps(warnings: readonly RunWarning[]): Pick<SucceededResult, 'warnings'> {
+  return warnings.length > 0 ? { warnings: warnings.map((warning) => warning.step) } : {};
+}
+
+/**
+ * The warnings of a run whose rotation failed after the swap: the refresh stands, the target serves the
+ * refreshed data with the password the refresh set (its secret's current version), unless the undo failed too.
+ * A run that fails later (retiring the old target, say) carries them in its failure record too.
+ */
+export function rotationWarnings(plan: Plan, event: z.output<typeof RotationFailureSchema>): RunWarning[] {
+  const secret = plan.adminPassword.managed
+    ? `the RDS-managed secret of ${plan.target.id}`
+    : `secret ${plan.adminPassword.secretName}`;
+  const warnings: RunWarning[] = [];
+  if (event.rotationError) {
+    warnings.push({
+      step: ROTATION_STEP,
+      ...describeError(event.rotationError),
+      outcome:
+        `The refresh is kept: ${plan.target.id} serves the refreshed data, with the password of the current version of ` +
+        `${secret}, which the rotation did not replace. Fix the cause, then rotate ${secret} again.`,
+    });
+  }
+  if (event.rotationUndoError) {
+    warnings.push({
+      step: UNDO_ROTATION_STEP,
+      ...describeError(event.rotationUndoError),
+      outcome:
+        `The password of ${plan.target.id} may not be the one the current version of ${secret} holds: set it to that ` +
+        'password by hand (modify-db-instance or modify-db-cluster --master-user-password), and remove AWSPENDING from ' +
+        'any version that is not current (update-secret-version-stage), or the next rotation is refused.',
+    });
+  }
+  return warnings;
 }
 
 /**
@@ -156,6 +211,7 @@ export async function recordFailure(
     rolledBack,
     approval,
     scripts: event.polls?.scripts?.results,
+    warnings: rotationWarnings(plan, event),
   };
   await recordOutcome(services.doc, services.table, {
     plan,
@@ -266,7 +322,7 @@ function expiredApproval(plan: Plan, caught: CaughtError | undefined): { error: 
 }
 
 /** Seconds each finished long step took, keyed like `$.polls`. */
-export function stepDurations(polls: RunState['polls']): Record<string, number> {
+export function stepDurations(polls: SucceededRun['polls']): Record<string, number> {
   const durations: Record<string, number> = {};
   for (const [key, poll] of Object.entries(polls)) {
     if (poll.finishedAt === undefined) continue;

@@ -3,7 +3,6 @@ import type { RDSClient, Tag } from '@aws-sdk/client-rds';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { REFRESHABLE_TAG, RESTORE_POINT_TAG_KEY, RUN_TAG_KEY, SOURCE_TAG_KEY } from '../shared/aws/rds';
-import { describeSecret, versionWithStage } from '../shared/aws/secrets';
 import { GuardError, RefreshFileError } from '../shared/errors';
 import { logger } from '../shared/handler';
 import {
@@ -17,6 +16,7 @@ import { errorsOf, formatProblem, parseRefreshFile, type RefreshFile } from '../
 import type { Plan } from '../shared/run/plan';
 import { runIdOf } from '../shared/run/run-id';
 import type { RunInput } from '../shared/run/run-state';
+import { inspectSecret } from './inspect-secret';
 import { engineFamily, inspectSource, type SourceFacts } from './inspect-source';
 import { inspectClusterTarget, inspectInstanceTarget, type TargetFacts } from './inspect-target';
 import { clusterSwapNames, duplicateNames, instanceSwapNames, type SwapNames } from './names';
@@ -209,7 +209,7 @@ async function commonPlan(
       `The refresh would use these names twice: ${duplicates.join(', ')}; give the instances names that differ in their first 50 characters`,
     );
   }
-  const adminPassword = await resolveAdminPassword(clients.secrets, file, targetId);
+  const adminPassword = await inspectSecret(clients.secrets, file, targetId);
   const keepHours = file.oldTarget?.keepHours ?? 0;
   const approval = approvalOf(file);
   return {
@@ -266,25 +266,6 @@ export function refreshedTags(
   tags.set(SOURCE_TAG_KEY, source.id);
   tags.set(RESTORE_POINT_TAG_KEY, source.restorePoint);
   return [...tags].map(([Key, Value]) => ({ Key, Value }));
-}
-
-async function resolveAdminPassword(sm: SecretsManagerClient, file: RefreshFile, targetId: string) {
-  const managed = file.adminPassword?.managed === true;
-  const secretName = file.adminPassword?.secretName ?? `dbrefresh/${targetId}`;
-  const rotate = file.adminPassword?.rotate === true;
-  if (managed) return { managed, secretName, versionAtStart: null, rotate };
-  const secret = await describeSecret(sm, secretName);
-  if (rotate && !secret?.RotationEnabled) {
-    throw new GuardError(
-      `adminPassword.rotate is true but secret ${secretName} has no rotation configured; configure rotation on the secret, or set adminPassword.rotate to false`,
-    );
-  }
-  return {
-    managed,
-    secretName,
-    versionAtStart: secret ? (versionWithStage(secret, 'AWSCURRENT') ?? null) : null,
-    rotate,
-  };
 }
 
 /** The KMS keys the restore needs must be usable before anything starts. */

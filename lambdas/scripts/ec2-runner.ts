@@ -11,7 +11,7 @@ import {
   openConnection,
   type TlsMode,
 } from '../shared/sql/connect';
-import { connectionSettingsFor, type Login, readLogin } from '../shared/sql/database-login';
+import { connectionSettingsFor, type Login, type LoginSecret, readLogin } from '../shared/sql/database-login';
 import { tlsFromEnvironment } from '../shared/sql/database-tls';
 import {
   assertFitsOneTransaction,
@@ -24,7 +24,7 @@ import { readScript, scriptKey, verifyNoRows, withConnection } from '../shared/s
 
 /**
  * What the step asks the runner instance to do, passed as the command's one argument (base64 JSON).
- * It names the secret to read, never the password: SSM keeps command parameters in its history.
+ * It names the secret and version to read, never the password: SSM keeps command parameters in its history.
  */
 export const RunnerJobSchema = z.object({
   /** The restored copy: names it in messages, and where to connect (not secret). */
@@ -37,8 +37,14 @@ export const RunnerJobSchema = z.object({
     /** The admin user when the secret does not name one. */
     masterUsername: z.string().optional(),
   }),
-  /** The secret holding the copy's admin login, read with the instance's role. */
-  secret: z.object({ id: z.string().min(1), versionStage: z.string().min(1) }),
+  /**
+   * The secret holding the copy's admin login, read with the instance's role: the run's version by its id
+   * (dbrefresh's generated password), or a labelled version (an RDS-managed secret's AWSCURRENT).
+   */
+  secret: z.union([
+    z.strictObject({ id: z.string().min(1), versionId: z.string().min(1) }),
+    z.strictObject({ id: z.string().min(1), versionStage: z.string().min(1) }),
+  ]),
   dialect: z.enum(['mysql', 'postgres']),
   bucket: z.string().min(1),
   prefix: z.string().optional(),
@@ -167,16 +173,19 @@ function describeFailure(error: unknown): string {
 
 /**
  * The admin login of the copy from the secret the job names. The job carries only the secret's id and
- * stage; the password is read here with the instance's role and never leaves this process.
+ * version; the password is read here with the instance's role and never leaves this process.
  */
 async function connectionSettings(
   secrets: SecretsManagerClient,
   job: RunnerJob,
 ): Promise<ConnectionSettings> {
-  const secret = { secretId: job.secret.id, stage: job.secret.versionStage };
+  const secret: LoginSecret =
+    'versionId' in job.secret
+      ? { secretId: job.secret.id, versionId: job.secret.versionId }
+      : { secretId: job.secret.id, stage: job.secret.versionStage };
   let login: Login;
   try {
-    login = await readLogin(secrets, secret.secretId, secret.stage);
+    login = await readLogin(secrets, secret);
   } catch (error: unknown) {
     if (error instanceof Error && error.name === 'AccessDeniedException') {
       throw new DbRefreshError(

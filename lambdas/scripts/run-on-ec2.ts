@@ -173,7 +173,7 @@ async function jobFor(plan: Plan, rds: RDSClient): Promise<RunnerJob> {
     throw new GuardError(`The refresh file of ${plan.target.id} has no scripts; this step should be skipped`);
   }
   const copy = await describeCopy(rds, plan);
-  const { secretId, stage } = copyLoginSecret(plan, copy);
+  const secret = copyLoginSecret(plan, copy);
   return {
     copy: {
       kind: plan.target.kind,
@@ -183,7 +183,10 @@ async function jobFor(plan: Plan, rds: RDSClient): Promise<RunnerJob> {
       database: copy.database,
       masterUsername: copy.masterUsername,
     },
-    secret: { id: secretId, versionStage: stage },
+    secret:
+      secret.versionId !== undefined
+        ? { id: secret.secretId, versionId: secret.versionId }
+        : { id: secret.secretId, versionStage: secret.stage },
     dialect,
     bucket: scripts.bucket,
     prefix: scripts.prefix,

@@ -3,6 +3,7 @@ import { logger } from './handler';
 import type { ApprovalOutcome } from './history/history-store';
 import type { Plan } from './run/plan';
 import type { ScriptResult } from './run/run-state';
+import type { RunWarning } from './run/run-warnings';
 
 /** SNS rejects longer subjects. */
 const MAX_SUBJECT_LENGTH = 100;
@@ -30,6 +31,8 @@ export interface RunReport {
   readonly approval?: ApprovalOutcome;
   /** What each SQL script did: counts only. */
   readonly scripts?: readonly ScriptResult[];
+  /** What failed after the refresh was done without undoing it (a rotation), on a succeeded run. */
+  readonly warnings?: readonly RunWarning[];
 }
 
 /** A message as SNS publishes it: subject, body and the attributes subscription filters match. */
@@ -162,6 +165,7 @@ function notificationFacts(report: RunReport) {
     rolledBack: report.rolledBack,
     approval: report.approval,
     scripts: report.scripts,
+    warnings: report.warnings?.length ? report.warnings : undefined,
     executionArn,
     consoleUrl: executionArn && executionConsoleUrl(executionArn),
   };
@@ -173,7 +177,12 @@ function headline(report: RunReport): string {
   const what = `${report.target} (${report.application}/${report.environment})`;
   if (!report.plan) return `The refresh of ${what} failed before it started; nothing was changed.`;
   const from = `from ${report.plan.source.id}`;
-  if (report.status === 'succeeded') return `${what} was refreshed ${from}.`;
+  if (report.status === 'succeeded') {
+    const warnings = report.warnings?.length ?? 0;
+    return warnings === 0
+      ? `${what} was refreshed ${from}.`
+      : `${what} was refreshed ${from}, with ${warnings === 1 ? 'a warning' : `${warnings} warnings`}.`;
+  }
   if (report.approval?.status === 'rejected')
     return `The refresh of ${what} ${from} was rejected${report.approval.by ? ` by ${report.approval.by}` : ''}; nothing was changed.`;
   if (report.approval?.status === 'expired')
@@ -184,6 +193,7 @@ function headline(report: RunReport): string {
 function detailLines(report: RunReport, facts: Facts): string[] {
   const plan = report.plan;
   const rows: [string, string | undefined][] = [
+    ...(report.warnings ?? []).map((warning): [string, string] => ['Warning', warningText(warning)]),
     ['Failed step', report.failedStep],
     ['Error', report.error],
     ['Cause', report.cause],
@@ -204,6 +214,10 @@ function detailLines(report: RunReport, facts: Facts): string[] {
   return rows
     .filter((row): row is [string, string] => row[1] !== undefined && row[1] !== '')
     .map(([label, value]) => `${`${label}:`.padEnd(17)}${value}`);
+}
+
+function warningText(warning: RunWarning): string {
+  return `${warning.step} failed (${warning.error}): ${warning.cause} ${warning.outcome}`;
 }
 
 function approvalText(approval: ApprovalOutcome): string {

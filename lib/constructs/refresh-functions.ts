@@ -47,6 +47,7 @@ export class RefreshFunctions extends Construct {
   readonly replicas: StartAndCheck;
   readonly tags: TaskFunction;
   readonly rotateSecret: StartAndCheck;
+  readonly undoRotation: StartAndCheck;
   readonly retire: StartAndCheck;
   readonly deleteOldTarget: StartAndCheck;
   readonly rollback: StartAndCheck;
@@ -178,8 +179,19 @@ export class RefreshFunctions extends Construct {
     this.rotateSecret = pair('RotateSecret', 'rotate-secret', "rotate the target's secret");
     for (const f of both(this.rotateSecret)) {
       can.readRds(f);
-      can.useSecrets(f, ['DescribeSecret', 'RotateSecret']);
+      can.useSecrets(f, ['DescribeSecret']);
     }
+    can.rotateSecrets(this.rotateSecret.start);
+
+    // After a failed rotation: the target's password back to its secret's current version, AWSPENDING cleared.
+    this.undoRotation = {
+      start: fn('UndoRotation', 'rotate-secret', 'undoStart', 'Start: undo a failed rotation'),
+      check: fn('CheckUndoRotation', 'rotate-secret', 'undoCheck', 'Check: undo a failed rotation'),
+    };
+    can.readRds(this.undoRotation.check);
+    can.readRds(this.undoRotation.start);
+    can.changeRefreshable(this.undoRotation.start);
+    can.useSecrets(this.undoRotation.start, ['DescribeSecret', 'GetSecretValue', 'UpdateSecretVersionStage']);
 
     this.retire = pair('Retire', 'retire', 'retire the old target');
     this.deleteOldTarget = {

@@ -2,6 +2,7 @@ import { ArnFormat, type Stack } from 'aws-cdk-lib';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { REFRESHABLE_TAG } from '../../lambdas/shared/aws/rds';
+import { ROTATION_FUNCTION_TAG } from '../../lambdas/shared/aws/secrets';
 import { acknowledgeWildcards } from './acknowledge';
 
 /** Tag that a hook function must carry before dbrefresh may invoke it. */
@@ -144,16 +145,53 @@ export class RefreshPermissions {
       grantee,
       new PolicyStatement({
         actions: actions.map((action) => `secretsmanager:${action}`),
+        resources: [this.secretArn()],
+      }),
+      "Secret names come from refresh files at run time; only this account's secrets, with the listed actions",
+    );
+  }
+
+  /**
+   * Start the rotation already configured on a secret. RotateSecret needs lambda:InvokeFunction on the secret's
+   * rotation function too (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html),
+   * and that must not become a way to invoke any function:
+   * - RotateSecret is allowed only without RotationLambdaARN in the request (the `Null` condition on
+   *   secretsmanager:RotationLambdaARN), so the role can start the configured rotation but never point a secret at
+   *   a function of its choosing;
+   * - lambda:InvokeFunction is allowed only on this account's functions tagged dbrefresh:rotation=true (Lambda
+   *   authorizes InvokeFunction on aws:ResourceTag,
+   *   https://docs.aws.amazon.com/lambda/latest/dg/attribute-based-access-control.html), as hooks need
+   *   dbrefresh:hook=true: someone allowed to tag the function decides, once, that dbrefresh may trigger it, with
+   *   no redeployment for each new secret (a list of function ARNs in the stack would need one). The roles of
+   *   dbrefresh cannot tag functions.
+   */
+  rotateSecrets(grantee: IGrantable): void {
+    this.add(
+      grantee,
+      new PolicyStatement({
+        actions: ['secretsmanager:RotateSecret'],
+        resources: [this.secretArn()],
+        conditions: { Null: { 'secretsmanager:RotationLambdaARN': 'true' } },
+      }),
+      "Secret names come from refresh files at run time; only this account's secrets, and only their configured rotation (no RotationLambdaARN in the request)",
+    );
+    this.add(
+      grantee,
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
         resources: [
           this.stack.formatArn({
-            service: 'secretsmanager',
-            resource: 'secret',
+            service: 'lambda',
+            resource: 'function',
             resourceName: '*',
             arnFormat: ArnFormat.COLON_RESOURCE_NAME,
           }),
         ],
+        conditions: {
+          StringEquals: { [`aws:ResourceTag/${ROTATION_FUNCTION_TAG.Key}`]: ROTATION_FUNCTION_TAG.Value },
+        },
       }),
-      "Secret names come from refresh files at run time; only this account's secrets, with the listed actions",
+      'Rotation functions are configured on the secrets refresh files name; RotateSecret may invoke only functions of this account tagged dbrefresh:rotation=true',
     );
   }
 
@@ -264,6 +302,15 @@ export class RefreshPermissions {
   private add(grantee: IGrantable, statement: PolicyStatement, reason: string): void {
     grantee.grantPrincipal.addToPrincipalPolicy(statement);
     acknowledgeWildcards(grantee as unknown as IConstruct, statement, reason);
+  }
+
+  private secretArn(): string {
+    return this.stack.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   }
 
   private rdsArn(type: string, name = '*', account = this.stack.account): string {

@@ -36,8 +36,11 @@ export interface ScheduledRefresh {
   /** The schedule's name, derived from the file name (see scheduleNameOf). */
   readonly name: string;
   readonly file: string;
-  /** The file's JSON as written: what the execution is started with. */
-  readonly json: unknown;
+  /**
+   * What the execution is started with: the concise form the file converts to, not its JSON as written, so a
+   * per-step file's plain-text `temppwd` (which the plan ignores) never reaches the schedule or the execution.
+   */
+  readonly refreshFile: RefreshFile;
   readonly schedule: NonNullable<RefreshFile['schedule']>;
 }
 
@@ -133,7 +136,7 @@ export class RefreshSchedules extends Construct {
         role,
         deadLetterQueue,
         input: ScheduleTargetInput.fromObject({
-          refreshFile: refresh.json,
+          refreshFile: refresh.refreshFile,
           requestedBy: `${SCHEDULE_REQUESTER_PREFIX}${refresh.name}`,
         }),
         maxEventAge: MAX_EVENT_AGE,
@@ -172,8 +175,11 @@ export function readScheduledRefreshes(dir: string, scope?: Construct): Schedule
         Annotations.of(scope).addWarningV2('dbrefresh:refresh-file', formatProblem(file, warning));
       }
     }
-    const schedule = result.refreshFile?.schedule;
-    if (errors.length === 0 && schedule) refreshes.push({ name: scheduleNameOf(file), file, json, schedule });
+    const refreshFile = result.refreshFile;
+    const schedule = refreshFile?.schedule;
+    if (errors.length === 0 && refreshFile && schedule) {
+      refreshes.push({ name: scheduleNameOf(file), file, refreshFile, schedule });
+    }
   }
   problems.push(...sharedNames(refreshes));
   if (problems.length > 0) {

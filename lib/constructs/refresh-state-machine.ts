@@ -7,6 +7,7 @@ import {
   DefinitionBody,
   Fail,
   type IChainable,
+  type INextable,
   IntegrationPattern,
   JitterType,
   JsonPath,
@@ -23,6 +24,13 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ERROR_NAMES } from '../../lambdas/shared/errors';
+import {
+  ROTATION_ERROR_KEY,
+  ROTATION_STEP,
+  UNDO_ROTATION_ERROR_KEY,
+  UNDO_ROTATION_POLL_KEY,
+  UNDO_ROTATION_STEP,
+} from '../../lambdas/shared/run/run-warnings';
 import { acknowledge } from './acknowledge';
 import { ERROR_PATH, Poller } from './poller';
 import type { RefreshFunctions, StartAndCheck } from './refresh-functions';
@@ -44,7 +52,8 @@ export const STEP_NAMES = {
   swap: 'Swap names',
   replicas: 'Create replicas',
   tags: 'Fix tags',
-  rotateSecret: 'Rotate secret',
+  rotateSecret: ROTATION_STEP,
+  undoRotation: UNDO_ROTATION_STEP,
   retire: 'Retire old target',
   hookAfterRefresh: 'Run hook after refresh',
   recordSuccess: 'Record success and notify',
@@ -211,11 +220,7 @@ export class RefreshStateMachine extends Construct {
       step(STEP_NAMES.swap, 'swap', f.swap),
       when('Replicas to create?', 'replicas', step(STEP_NAMES.replicas, 'replicas', f.replicas)),
       single(STEP_NAMES.tags, f.tags),
-      when(
-        'Secret to rotate?',
-        'rotateSecret',
-        step(STEP_NAMES.rotateSecret, 'rotateSecret', f.rotateSecret),
-      ),
+      when('Secret to rotate?', 'rotateSecret', this.rotation(f)),
       // Past this point the old target is going away, so a failure is recorded, not rolled back.
       when(
         'Old target to retire?',
@@ -259,6 +264,42 @@ export class RefreshStateMachine extends Construct {
       'AwsSolutions-IAM5[Resource::*]',
       'X-Ray tracing and CloudWatch Logs delivery have no resource to scope to',
     );
+  }
+
+  /**
+   * Rotates the secret. The refresh is done by then, so a failed rotation does not roll it back: its error is
+   * kept at `$.rotationError` for the success record and notification, and "Undo failed rotation" gives the
+   * target its secret's current password back and clears the half-done rotation (a failure there is kept at
+   * `$.rotationUndoError`). Either way the run goes on to retire the old target.
+   */
+  private rotation(f: RefreshFunctions): Piece {
+    const undoFailed = new Pass(this, 'UndoRotationFailed', {
+      stateName: `${STEP_NAMES.undoRotation} failed`,
+      inputPath: ERROR_PATH,
+      resultPath: `$.${UNDO_ROTATION_ERROR_KEY}`,
+    });
+    const undo = new Poller(this, 'UndoRotation', {
+      stepName: STEP_NAMES.undoRotation,
+      key: UNDO_ROTATION_POLL_KEY,
+      ...f.undoRotation,
+      failure: undoFailed,
+    });
+    for (const task of undo.tasks) task.addCatch(undoFailed, { resultPath: ERROR_PATH });
+    const rotationFailed = new Pass(this, 'RotationFailed', {
+      stateName: `${STEP_NAMES.rotateSecret} failed`,
+      inputPath: ERROR_PATH,
+      resultPath: `$.${ROTATION_ERROR_KEY}`,
+    }).next(undo);
+    const rotate = new Poller(this, 'rotateSecret', {
+      stepName: STEP_NAMES.rotateSecret,
+      key: 'rotateSecret',
+      ...f.rotateSecret,
+      failure: rotationFailed,
+    });
+    for (const task of rotate.tasks) task.addCatch(rotationFailed, { resultPath: ERROR_PATH });
+    // A poller's end states include those its give-up branch leads to, so the same state may come twice.
+    const ends = new Set<INextable>([...rotate.endStates, ...undo.endStates, undoFailed]);
+    return { start: rotate, exits: [...ends].map((end) => (next) => end.next(next)) };
   }
 
   private task(stepName: string, fn: IFunction, resultPath: string): LambdaInvoke {

@@ -119,11 +119,12 @@ export async function planReport(
   }
 }
 
-/** The state machine's steps in order (failure path aside), each with whether the plan takes it. */
+/** The state machine's steps in order (what runs only on a failure aside), each with whether the plan takes it. */
 export function plannedSteps(plan: Plan): PlannedStep[] {
   const steps: PlannedStep[] = [];
   for (const [key, name] of Object.entries(STEP_NAMES)) {
-    if (key === 'rollback' || key === 'recordFailure') continue;
+    // The failure path, and the undo of a failed rotation, run only when something fails.
+    if (key === 'rollback' || key === 'recordFailure' || key === 'undoRotation') continue;
     if (key === 'deleteOldTarget') {
       const kept = plan.steps.keepOldTarget;
       const skipped = kept ? undefined : SKIPPED_BECAUSE.keepOldTarget;
@@ -266,8 +267,11 @@ function settingsText(plan: Plan): string {
 
 function adminPasswordText(plan: Plan): string {
   const password = plan.adminPassword;
-  if (password.managed) return 'managed by RDS (ManageMasterUserPassword)';
-  const rotation = password.rotate ? ', then rotated' : '';
+  if (password.managed) {
+    return `managed by RDS (ManageMasterUserPassword)${password.note ? `. ${password.note}` : ''}`;
+  }
+  const by = password.rotationFunctionArn ? ` by ${password.rotationFunctionArn}` : '';
+  const rotation = password.rotate ? `, then rotated${by}` : '';
   return `generated and stored in secret ${password.secretName}${rotation}`;
 }
 

@@ -14,8 +14,11 @@ export const DUPLICATE_WINDOW_MINUTES = 15;
 /** A refresh file that passed validation, as `plan` and `start` send it. */
 export interface RefreshRequest {
   readonly file: string;
-  /** The file's JSON as written (either form): what the execution input carries. */
-  readonly refreshFile: unknown;
+  /**
+   * What the execution input carries: the concise form the file converts to, not its JSON as written, so a
+   * per-step file's plain-text `temppwd` (which the plan ignores) never reaches the execution's input and history.
+   */
+  readonly refreshFile: RefreshFile;
   /** The concise model, for the target's name. */
   readonly model: RefreshFile;
   /** The target's DB instance or cluster identifier. */
@@ -44,7 +47,7 @@ export async function readRefreshRequest(
   // validateFiles just read and parsed the same file; only a file changed in between gets here.
   if (!read.ok || model === undefined) throw new Error(`${file} changed while it was read; try again`);
   const target = model.service === 'rds' ? model.target.instance : model.target.cluster;
-  return { file, refreshFile: read.json, model, target };
+  return { file, refreshFile: model, model, target };
 }
 
 /**
@@ -53,7 +56,7 @@ export async function readRefreshRequest(
  * finds the first; `attempt` gives a fresh name once an identical run has ended.
  */
 export function executionName(
-  request: Pick<RefreshRequest, 'target' | 'refreshFile'>,
+  request: { readonly target: string; readonly refreshFile: unknown },
   requestedBy: string,
   now: Date,
   attempt = 1,

@@ -38,6 +38,8 @@ const sm = new SecretsManagerClient({});
 const NOW = new Date('2026-11-21T04:00:00.000Z');
 const PASSWORD = 'Zq8#kT2!vLm9pR4$wXy7nB3%cD6&fG1a';
 const RUN_VERSION = 'dbrefresh-ab12cd34-admin-password';
+/** 30 characters without & or ': what RDS for Oracle takes. */
+const ORACLE_PASSWORD = 'Zq8#kT2!vLm9pR4$wXy7nB3%cD6_fG';
 const SECRET = '/development/app1/app1-dev';
 
 function copyInstance(overrides: Partial<DBInstance> = {}): DBInstance {
@@ -62,6 +64,12 @@ function copyCluster(overrides: Partial<DBCluster> = {}): DBCluster {
   };
 }
 
+/** An RDS for Oracle plan, with GetRandomPassword answering what Oracle takes. */
+function oraclePlan() {
+  smMock.on(GetRandomPasswordCommand).resolves({ RandomPassword: ORACLE_PASSWORD });
+  return rdsPlan({ engine: 'oracle-ee', engineFamily: 'oracle', engineVersion: '19.0.0.0', dialect: null });
+}
+
 function givenInstance(instance: DBInstance): void {
   rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [instance] });
 }
@@ -76,8 +84,29 @@ function givenNoSecret(): void {
     .rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find it", $metadata: {} }));
 }
 
-function givenSecret(versions: Record<string, string[]>, extra: { DeletedDate?: Date } = {}): void {
+/** What the target's secret holds before the run: the old target's login, in the RDS format. */
+const OLD_LOGIN = {
+  engine: 'mysql',
+  host: 'app1-dev.c9akciq32.eu-west-1.rds.amazonaws.com',
+  port: 3306,
+  username: 'admin',
+  password: 'old-password',
+  dbInstanceIdentifier: 'app1-dev',
+};
+
+/** What the run writes for rdsPlan(): the copy's login, under the target's name. */
+const NEW_LOGIN = { ...OLD_LOGIN, password: PASSWORD };
+
+function givenSecret(
+  versions: Record<string, string[]>,
+  extra: { DeletedDate?: Date } = {},
+  current: unknown = OLD_LOGIN,
+): void {
   smMock.on(DescribeSecretCommand).resolves({ Name: SECRET, VersionIdsToStages: versions, ...extra });
+  const currentVersion = Object.keys(versions).find((version) => versions[version]?.includes('AWSCURRENT'));
+  smMock
+    .on(GetSecretValueCommand, { SecretId: SECRET, VersionId: currentVersion })
+    .resolves({ SecretString: typeof current === 'string' ? current : JSON.stringify(current) });
 }
 
 /** The SecretString the step wrote, by CreateSecret or PutSecretValue. */
@@ -114,8 +143,9 @@ describe('startAdminPassword with a generated password', () => {
 
     expect(smMock).toHaveReceivedCommandWith(GetRandomPasswordCommand, {
       PasswordLength: 32,
-      ExcludeCharacters: '/@"\' \\',
+      ExcludeCharacters: '/"@ \'\\',
       ExcludePunctuation: false,
+      IncludeSpace: false,
       RequireEachIncludedType: true,
     });
     expect(smMock).toHaveReceivedCommandWith(CreateSecretCommand, {
@@ -124,14 +154,7 @@ describe('startAdminPassword with a generated password', () => {
       Tags: [{ Key: 'dbrefresh:run', Value: 'ab12cd34' }],
     });
     expect(smMock).not.toHaveReceivedCommand(PutSecretValueCommand);
-    expect(storedValue()).toEqual({
-      engine: 'mysql',
-      host: 'app1-dev.c9akciq32.eu-west-1.rds.amazonaws.com',
-      port: 3306,
-      username: 'admin',
-      password: PASSWORD,
-      dbInstanceIdentifier: 'app1-dev',
-    });
+    expect(storedValue()).toEqual(NEW_LOGIN);
     expect(rdsMock).toHaveReceivedCommandWith(ModifyDBInstanceCommand, {
       DBInstanceIdentifier: 'app1-dev-new-ab12cd34',
       MasterUserPassword: PASSWORD,
@@ -140,7 +163,7 @@ describe('startAdminPassword with a generated password', () => {
     expect(state).toMatchObject({ startedAt: NOW.toISOString(), waitSeconds: 60, done: false });
   });
 
-  it('stores the password as the AWSPENDING version of an existing secret', async () => {
+  it("stores the password in a version of an existing secret labelled DBREFRESH_PENDING, leaving AWSPENDING to the secret's rotation", async () => {
     givenInstance(copyInstance());
     givenSecret({ 'v-before': ['AWSCURRENT'] });
 
@@ -149,16 +172,113 @@ describe('startAdminPassword with a generated password', () => {
     expect(smMock).toHaveReceivedCommandWith(PutSecretValueCommand, {
       SecretId: SECRET,
       ClientRequestToken: RUN_VERSION,
-      VersionStages: ['AWSPENDING'],
+      VersionStages: ['DBREFRESH_PENDING'],
     });
     expect(storedValue()).toMatchObject({ password: PASSWORD, username: 'admin' });
     expect(smMock).not.toHaveReceivedCommand(CreateSecretCommand);
     expect(rdsMock).toHaveReceivedCommandWith(ModifyDBInstanceCommand, { MasterUserPassword: PASSWORD });
   });
 
+  it('keeps every key the secret already had and replaces only the login dbrefresh writes', async () => {
+    givenInstance(copyInstance());
+    givenSecret(
+      { 'v-before': ['AWSCURRENT'] },
+      {},
+      {
+        ...OLD_LOGIN,
+        dbname: 'app1',
+        masterarn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:app1-admin-AbCdEf',
+        replicaHost: 'app1-dev-ro.c9akciq32.eu-west-1.rds.amazonaws.com',
+      },
+    );
+
+    await startAdminPassword(rds, sm, rdsPlan(), NOW);
+
+    expect(smMock).toHaveReceivedCommandWith(GetSecretValueCommand, {
+      SecretId: SECRET,
+      VersionId: 'v-before',
+    });
+    expect(storedValue()).toEqual({
+      ...NEW_LOGIN,
+      dbname: 'app1',
+      masterarn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:app1-admin-AbCdEf',
+      replicaHost: 'app1-dev-ro.c9akciq32.eu-west-1.rds.amazonaws.com',
+    });
+  });
+
+  it('rejects a secret whose current version is not a JSON object, without quoting it or storing anything', async () => {
+    givenInstance(copyInstance());
+    givenSecret({ 'v-before': ['AWSCURRENT'] }, {}, 'plain-text-password');
+
+    const started = startAdminPassword(rds, sm, rdsPlan(), NOW);
+
+    await expect(started).rejects.toThrow(
+      `The current version v-before of secret ${SECRET} is not a JSON object`,
+    );
+    await expect(started).rejects.not.toThrow('plain-text-password');
+    expect(smMock).not.toHaveReceivedCommand(PutSecretValueCommand);
+    expect(rdsMock).not.toHaveReceivedCommand(ModifyDBInstanceCommand);
+  });
+
+  it('adds the login to a secret that has no current version yet', async () => {
+    givenInstance(copyInstance({ DBName: 'app1' }));
+    smMock.on(DescribeSecretCommand).resolves({ Name: SECRET, VersionIdsToStages: {} });
+
+    await startAdminPassword(rds, sm, rdsPlan(), NOW);
+
+    expect(smMock).not.toHaveReceivedCommand(GetSecretValueCommand);
+    expect(storedValue()).toMatchObject({ engine: 'mysql', dbname: 'app1', password: PASSWORD });
+  });
+
+  it('writes an Oracle secret as the Oracle rotation functions expect: engine "oracle", dbname, 30 characters without & or \'', async () => {
+    givenInstance(copyInstance({ DBName: 'ORCL', Endpoint: { ...copyInstance().Endpoint, Port: 1521 } }));
+    givenNoSecret();
+    const oracle = oraclePlan();
+
+    await startAdminPassword(rds, sm, oracle, NOW);
+
+    expect(smMock).toHaveReceivedCommandWith(GetRandomPasswordCommand, {
+      PasswordLength: 30,
+      ExcludeCharacters: expect.stringContaining('&'),
+    });
+    expect(smMock.commandCalls(GetRandomPasswordCommand)[0]?.args[0].input.ExcludeCharacters).toContain("'");
+    expect(storedValue()).toMatchObject({
+      engine: 'oracle',
+      dbname: 'ORCL',
+      port: 1521,
+      password: ORACLE_PASSWORD,
+    });
+  });
+
+  it('rejects an Oracle copy with no database name, which the Oracle rotation functions require, before storing anything', async () => {
+    givenInstance(copyInstance());
+    givenNoSecret();
+    const oracle = oraclePlan();
+
+    await expect(startAdminPassword(rds, sm, oracle, NOW)).rejects.toThrow(
+      'reports no database name (DBName), which the Oracle rotation functions require',
+    );
+    expect(smMock).not.toHaveReceivedCommand(CreateSecretCommand);
+  });
+
+  it('rejects a generated password the engine would refuse, without storing, setting or quoting it', async () => {
+    givenInstance(copyInstance());
+    givenNoSecret();
+    smMock.on(GetRandomPasswordCommand).resolves({ RandomPassword: 'abcDEF123@xyz' });
+
+    const started = startAdminPassword(rds, sm, rdsPlan(), NOW);
+
+    await expect(started).rejects.toThrow(
+      'The generated admin password contains "@", which RDS refuses for mysql',
+    );
+    await expect(started).rejects.not.toThrow('abcDEF123@xyz');
+    expect(smMock).not.toHaveReceivedCommand(CreateSecretCommand);
+    expect(rdsMock).not.toHaveReceivedCommand(ModifyDBInstanceCommand);
+  });
+
   it('reuses the password of the run version on a re-run instead of generating another', async () => {
     givenInstance(copyInstance());
-    givenSecret({ 'v-before': ['AWSCURRENT'], [RUN_VERSION]: ['AWSPENDING'] });
+    givenSecret({ 'v-before': ['AWSCURRENT'], [RUN_VERSION]: ['DBREFRESH_PENDING'] });
     smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ password: 'stored-pw' }) });
 
     await startAdminPassword(rds, sm, rdsPlan(), NOW);
@@ -374,7 +494,7 @@ describe('checkAdminPassword', () => {
 describe('admin password handler', () => {
   it('starts with the event plan and checks the poll state at polls.adminPassword', async () => {
     givenInstance(copyInstance());
-    givenSecret({ [RUN_VERSION]: ['AWSPENDING'] });
+    givenSecret({ [RUN_VERSION]: ['DBREFRESH_PENDING'] });
     smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ password: 'stored-pw' }) });
 
     const started = await start(runState(rdsPlan()));

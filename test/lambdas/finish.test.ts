@@ -372,6 +372,83 @@ describe('recordSuccess', () => {
     });
   });
 
+  it('records and notifies a run whose rotation failed after the swap as succeeded, with the rotation error as a warning', async () => {
+    // given the rotation timed out after the swap, and the undo set the password back
+    const event = {
+      ...runState(rdsPlan(), { polls }),
+      rotationError: {
+        Error: 'PollTimeoutError',
+        Cause: JSON.stringify({
+          errorType: 'PollTimeoutError',
+          errorMessage: 'Rotation of secret x did not finish',
+        }),
+      },
+    };
+
+    // when
+    const result = await recordSuccess(services, event, NOW);
+
+    // then
+    expect(result).toEqual({ status: 'succeeded', notified: true, warnings: ['Rotate secret'] });
+    const values = ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues ?? {};
+    expect(Object.values(values)).toContain('succeeded');
+    expect(Object.values(values)).toContainEqual([
+      {
+        step: 'Rotate secret',
+        error: 'PollTimeoutError',
+        cause: 'Rotation of secret x did not finish',
+        outcome: expect.stringContaining(
+          'The refresh is kept: app1-dev serves the refreshed data, with the password of the current version of secret /development/app1/app1-dev',
+        ),
+      },
+    ]);
+    const published = snsMock.commandCalls(PublishCommand)[0]?.args[0].input;
+    expect(published).toMatchObject({
+      Subject: '[dbrefresh] app1/development app1-dev: SUCCEEDED',
+      MessageAttributes: expect.objectContaining({
+        status: { DataType: 'String', StringValue: 'succeeded' },
+      }),
+    });
+    expect(published?.Message).toContain(
+      'app1-dev (app1/development) was refreshed from app1-prod, with a warning.',
+    );
+    expect(published?.Message).toContain(
+      'Warning:         Rotate secret failed (PollTimeoutError): Rotation of secret x did not finish The refresh is kept',
+    );
+    expect(published?.Message).toContain('"warnings": [');
+  });
+
+  it('warns that the password may not match its secret when the undo of a failed rotation failed too', async () => {
+    const event = {
+      ...runState(rdsPlan()),
+      rotationError: { Error: 'GuardError', Cause: 'refused' },
+      rotationUndoError: { Error: 'States.Timeout', Cause: '' },
+    };
+
+    const result = await recordSuccess(services, event, NOW);
+
+    expect(result.warnings).toEqual(['Rotate secret', 'Undo failed rotation']);
+    const published = snsMock.commandCalls(PublishCommand)[0]?.args[0].input;
+    expect(published?.Message).toContain('with 2 warnings.');
+    expect(published?.Message).toContain(
+      'Undo failed rotation failed (States.Timeout): No cause was reported The password of app1-dev may not be the one',
+    );
+  });
+
+  it("names the RDS-managed secret in a managed password's rotation warning", async () => {
+    const plan = rdsPlan({ adminPassword: { ...rdsPlan().adminPassword, managed: true } });
+
+    await recordSuccess(
+      services,
+      { ...runState(plan), rotationError: { Error: 'GuardError', Cause: 'x' } },
+      NOW,
+    );
+
+    expect(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message).toContain(
+      'with the password of the current version of the RDS-managed secret of app1-dev',
+    );
+  });
+
   it("also notifies the refresh file's topic", async () => {
     const plan = rdsPlan();
     const event = runState(rdsPlan({ file: { ...plan.file, notification: { topicArn: FILE_TOPIC } } }));
@@ -477,6 +554,27 @@ describe('recordFailure', () => {
       ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues ?? {},
     );
     expect(values).toContainEqual(SCRIPT_RESULTS.slice(0, 1));
+  });
+
+  it('keeps the warning of a rotation that failed before a later step failed', async () => {
+    const event = {
+      ...runState(rdsPlan()),
+      rotationError: { Error: 'PollTimeoutError', Cause: 'Rotation of secret x did not finish' },
+      failedStep: 'Retire old target',
+      error: { Error: 'InvalidParameterCombination', Cause: 'refused' },
+    };
+
+    await recordFailure(services, event, NOW);
+
+    const values = Object.values(
+      ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues ?? {},
+    );
+    expect(values).toContainEqual([
+      expect.objectContaining({ step: 'Rotate secret', error: 'PollTimeoutError' }),
+    ]);
+    expect(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message).toContain(
+      'Warning:         Rotate secret failed (PollTimeoutError): Rotation of secret x did not finish',
+    );
   });
 
   it('records the failed step, error and rollback, releases the lock and notifies', async () => {
@@ -703,6 +801,16 @@ describe('finish handlers', () => {
       notified: true,
     });
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { TableName: TABLE });
+  });
+
+  it('succeeded reads a failed rotation from the run state and records it as a warning', async () => {
+    const state = { ...runState(rdsPlan()), rotationError: { Error: 'GuardError', Cause: 'denied' } };
+
+    await expect(handlers.succeeded(state)).resolves.toEqual({
+      status: 'succeeded',
+      notified: true,
+      warnings: ['Rotate secret'],
+    });
   });
 
   it('succeeded turns throttled publishing into TransientAwsError, the name the state machine retries', async () => {

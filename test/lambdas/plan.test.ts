@@ -114,11 +114,13 @@ function rdsFile(overrides: Record<string, unknown> = {}): Record<string, unknow
   return { ...refreshFile('rds-mysql-latestpoint.json'), tags: { 'cost-center': 'cc-1042' }, ...overrides };
 }
 
+const ROTATION_FUNCTION = 'arn:aws:lambda:eu-west-1:111122223333:function:app1-dev-rotation';
+
 function request(file: unknown, executionArn = EXECUTION_ARN): PlanRequest {
   return { input: { refreshFile: file, requestedBy: 'alice' }, executionArn, startTime: START_TIME };
 }
 
-function secret(settings: { RotationEnabled?: boolean } = {}): void {
+function secret(settings: { RotationEnabled?: boolean; RotationLambdaARN?: string } = {}): void {
   sm.on(DescribeSecretCommand).resolves({ VersionIdsToStages: SECRET_VERSIONS, ...settings });
 }
 
@@ -409,12 +411,12 @@ describe('planRefresh for an RDS instance', () => {
 
   it('plans a rotation when the secret has rotation configured', async () => {
     liveRds();
-    secret({ RotationEnabled: true });
+    secret({ RotationEnabled: true, RotationLambdaARN: ROTATION_FUNCTION });
     const file = rdsFile({ adminPassword: { secretName: '/development/app1/app1-dev', rotate: true } });
 
     const { plan } = await planRefresh(clients, request(file));
 
-    expect(plan.adminPassword.rotate).toBe(true);
+    expect(plan.adminPassword).toMatchObject({ rotate: true, rotationFunctionArn: ROTATION_FUNCTION });
     expect(plan.steps.rotateSecret).toBe(true);
   });
 
@@ -429,6 +431,7 @@ describe('planRefresh for an RDS instance', () => {
       secretName: 'dbrefresh/app1-dev',
       versionAtStart: null,
       rotate: false,
+      note: expect.stringContaining("the target's MasterUserSecret ARN changes with every refresh"),
     });
     expect(sm).not.toHaveReceivedAnyCommand();
   });
@@ -843,7 +846,7 @@ describe('planRefresh guards', () => {
         sm.on(DescribeSecretCommand).rejects(awsError('ResourceNotFoundException'));
         return rdsFile({ adminPassword: { rotate: true } });
       },
-      /secret dbrefresh\/app1-dev has no rotation configured/,
+      /secret dbrefresh\/app1-dev does not exist yet, so it has no rotation configured/,
     ],
     [
       'fails when an RDS target names a KMS key',

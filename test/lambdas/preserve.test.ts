@@ -145,6 +145,13 @@ function secretHolds(stage: string, password: string, secretId = SECRET): void {
     .resolves({ SecretString: JSON.stringify({ username: 'admin', password }) });
 }
 
+/** The version the admin password step of run ab12cd34 wrote: read by its id, whatever its labels. */
+function runVersionHolds(password: string, secretId = SECRET): void {
+  smMock
+    .on(GetSecretValueCommand, { SecretId: secretId, VersionId: 'dbrefresh-ab12cd34-admin-password' })
+    .resolves({ SecretString: JSON.stringify({ username: 'admin', password }) });
+}
+
 function liveDatabases(target: DBInstance = {}): void {
   describesNothing(rdsMock);
   describesInstance(rdsMock, 'app1-dev', {
@@ -199,7 +206,7 @@ beforeEach(() => {
   s3Mock.reset();
   server = new FakeServer();
   secretHolds('AWSCURRENT', CURRENT_PASSWORD);
-  secretHolds('AWSPENDING', PENDING_PASSWORD);
+  runVersionHolds(PENDING_PASSWORD);
   s3Mock.on(PutObjectCommand).resolves({});
   s3Mock.on(DeleteObjectCommand).resolves({});
 });
@@ -1020,7 +1027,7 @@ describe('reapplyPreservedData', () => {
       DatabaseName: 'app2',
       MasterUsername: 'postgres',
     });
-    secretHolds('AWSPENDING', PENDING_PASSWORD, 'dbrefresh/app2-test');
+    runVersionHolds(PENDING_PASSWORD, 'dbrefresh/app2-test');
     stored({
       ...capturedData(),
       dialect: 'postgres',

@@ -1,23 +1,36 @@
-import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  type DBInstance,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  ModifyDBClusterCommand,
+  ModifyDBInstanceCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import {
   DescribeSecretCommand,
   type DescribeSecretCommandOutput,
+  GetSecretValueCommand,
   InvalidRequestException,
   RotateSecretCommand,
   SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { check, start } from '../../lambdas/rotate-secret/handler';
+import { check, start, undoCheck, undoStart } from '../../lambdas/rotate-secret/handler';
 import {
   checkRotation,
+  checkUndoRotation,
   rotationToken,
   secretToRotate,
   startRotation,
+  startUndoRotation,
 } from '../../lambdas/rotate-secret/rotate-secret';
 import { GuardError, PollTimeoutError, TerminalStateError } from '../../lambdas/shared/errors';
 import { logger } from '../../lambdas/shared/handler';
 import { type PollState, startPoll } from '../../lambdas/shared/poll';
+import { awsError } from '../fixtures/aws-errors';
+import { FakeSecret } from '../fixtures/fake-secret';
 import { auroraPlan, rdsPlan, runState } from '../fixtures/plans';
 
 const rdsMock = mockClient(RDSClient);
@@ -29,6 +42,9 @@ const NOW = new Date('2026-11-21T05:00:00.000Z');
 const SECRET = '/development/app1/app1-dev';
 const TOKEN = 'dbrefresh-ab12cd34-secret-rotation';
 const MANAGED_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:rds!cluster-abc-123456';
+const ROTATION_FUNCTION = 'arn:aws:lambda:eu-west-1:111122223333:function:app1-dev-rotation';
+const RUN_VERSION = 'dbrefresh-ab12cd34-admin-password';
+const RUN_PASSWORD = 'Zq8#kT2!vLm9pR4$wXy7nB3%cD6&fG1a';
 const managedPlan = auroraPlan({
   adminPassword: { managed: true, secretName: 'dbrefresh/app2-test', versionAtStart: null, rotate: true },
 });
@@ -150,12 +166,31 @@ describe('startRotation', () => {
     await expect(startRotation(rds, sm, rdsPlan(), NOW)).rejects.toThrow(InvalidRequestException);
   });
 
-  it('rejects other errors unchanged', async () => {
+  it('rejects a rotation denied for want of lambda:InvokeFunction, naming the function and the tag it needs', async () => {
     smMock
       .on(RotateSecretCommand)
-      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+      .rejects(
+        awsError(
+          'AccessDeniedException',
+          'User is not authorized to perform: lambda:InvokeFunction on resource',
+        ),
+      );
+    const plan = rdsPlan({
+      adminPassword: { ...rdsPlan().adminPassword, rotationFunctionArn: ROTATION_FUNCTION },
+    });
 
-    await expect(startRotation(rds, sm, rdsPlan(), NOW)).rejects.toThrow('denied');
+    const started = startRotation(rds, sm, plan, NOW);
+
+    await expect(started).rejects.toThrow(GuardError);
+    await expect(started).rejects.toThrow(
+      `RotateSecret needs lambda:InvokeFunction on ${ROTATION_FUNCTION}, which dbrefresh may invoke only when it is tagged dbrefresh:rotation=true`,
+    );
+  });
+
+  it('rejects other errors unchanged', async () => {
+    smMock.on(RotateSecretCommand).rejects(awsError('LimitExceededException', 'too many'));
+
+    await expect(startRotation(rds, sm, rdsPlan(), NOW)).rejects.toThrow('too many');
     expect(smMock).not.toHaveReceivedCommand(DescribeSecretCommand);
   });
 });
@@ -170,6 +205,21 @@ describe('checkRotation', () => {
     const state = await checkRotation(rds, sm, rdsPlan(), poll(), NOW);
 
     expect(state).toMatchObject({ done: false, attempt: 1 });
+  });
+
+  it("does not take dbrefresh's own label for a rotation in flight", async () => {
+    givenSecret({
+      LastRotatedDate: new Date('2026-11-21T04:59:30.000Z'),
+      VersionIdsToStages: {
+        [TOKEN]: ['AWSCURRENT'],
+        v1: ['AWSPREVIOUS'],
+        'dbrefresh-zz99yy88-admin-password': ['DBREFRESH_PENDING'],
+      },
+    });
+
+    const state = await checkRotation(rds, sm, rdsPlan(), poll(), NOW);
+
+    expect(state.done).toBe(true);
   });
 
   it('is pending while the last rotation is older than the step', async () => {
@@ -226,6 +276,168 @@ describe('rotate secret handler', () => {
     const checked = await check(runState(rdsPlan(), { polls: { rotateSecret: started } }));
 
     expect(smMock).toHaveReceivedCommandTimes(RotateSecretCommand, 1);
+    expect(checked).toMatchObject({ done: true, attempt: 1 });
+  });
+});
+
+describe('startUndoRotation', () => {
+  /** The secret after a rotation that failed after setting the database's password: its version stays AWSPENDING. */
+  function halfRotatedSecret(extra: Record<string, string[]> = {}): FakeSecret {
+    smMock
+      .on(GetSecretValueCommand, { SecretId: SECRET, VersionId: RUN_VERSION })
+      .resolves({ SecretString: JSON.stringify({ username: 'admin', password: RUN_PASSWORD }) });
+    return new FakeSecret(smMock, {
+      [RUN_VERSION]: ['AWSCURRENT'],
+      'v-before': ['AWSPREVIOUS'],
+      [TOKEN]: ['AWSPENDING'],
+      ...extra,
+    });
+  }
+
+  /** Records the order of the calls that change something. */
+  function changes(): string[] {
+    const order: string[] = [];
+    rdsMock.on(ModifyDBInstanceCommand).callsFake(async () => {
+      order.push('ModifyDBInstance');
+      return {};
+    });
+    smMock.on(UpdateSecretVersionStageCommand).callsFake(async (input) => {
+      order.push(`UpdateSecretVersionStage ${input.VersionStage} from ${input.RemoveFromVersionId}`);
+      return {};
+    });
+    return order;
+  }
+
+  it("sets the target's password back to the current version, then clears the half-done rotation", async () => {
+    // given
+    halfRotatedSecret();
+    const order = changes();
+
+    // when
+    const state = await startUndoRotation(rds, sm, rdsPlan(), NOW);
+
+    // then
+    expect(rdsMock).toHaveReceivedCommandWith(ModifyDBInstanceCommand, {
+      DBInstanceIdentifier: 'app1-dev',
+      MasterUserPassword: RUN_PASSWORD,
+      ApplyImmediately: true,
+    });
+    expect(order).toEqual(['ModifyDBInstance', `UpdateSecretVersionStage AWSPENDING from ${TOKEN}`]);
+    expect(state).toMatchObject({ done: false, startedAt: NOW.toISOString() });
+  });
+
+  it('leaves no AWSPENDING that would refuse the next rotation, and a re-run changes nothing more', async () => {
+    const secret = halfRotatedSecret({ 'v-scheduled': ['AWSPENDING'] });
+
+    await startUndoRotation(rds, sm, rdsPlan(), NOW);
+    await startUndoRotation(rds, sm, rdsPlan(), NOW);
+
+    expect(Object.values(secret.versions).flat()).not.toContain('AWSPENDING');
+    expect(secret.versions[RUN_VERSION]).toEqual(['AWSCURRENT']);
+    expect(rdsMock).toHaveReceivedCommandTimes(ModifyDBInstanceCommand, 1);
+  });
+
+  it("sets an Aurora target's password on its cluster", async () => {
+    const plan = auroraPlan();
+    smMock
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: JSON.stringify({ username: 'postgres', password: RUN_PASSWORD }) });
+    new FakeSecret(smMock, { [RUN_VERSION]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
+
+    await startUndoRotation(rds, sm, plan, NOW);
+
+    expect(rdsMock).toHaveReceivedCommandWith(ModifyDBClusterCommand, {
+      DBClusterIdentifier: 'app2-test',
+      MasterUserPassword: RUN_PASSWORD,
+    });
+    expect(rdsMock).not.toHaveReceivedCommand(ModifyDBInstanceCommand);
+  });
+
+  it('changes nothing when no rotation was left half done: the database still has the current password', async () => {
+    givenSecret({ VersionIdsToStages: { [RUN_VERSION]: ['AWSCURRENT'], 'v-before': ['AWSPREVIOUS'] } });
+
+    const state = await startUndoRotation(rds, sm, rdsPlan(), NOW);
+
+    expect(rdsMock).not.toHaveReceivedAnyCommand();
+    expect(smMock).not.toHaveReceivedCommand(UpdateSecretVersionStageCommand);
+    expect(state.waitSeconds).toBe(1);
+  });
+
+  it('changes nothing for an RDS-managed secret, whose rotation RDS repairs', async () => {
+    const state = await startUndoRotation(rds, sm, managedPlan, NOW);
+
+    expect(smMock).not.toHaveReceivedAnyCommand();
+    expect(rdsMock).not.toHaveReceivedAnyCommand();
+    expect(state.done).toBe(false);
+  });
+
+  it('fails without quoting the current version when it holds no password, clearing nothing', async () => {
+    new FakeSecret(smMock, { [RUN_VERSION]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
+    smMock.on(GetSecretValueCommand).resolves({ SecretString: RUN_PASSWORD });
+
+    const undone = startUndoRotation(rds, sm, rdsPlan(), NOW);
+
+    await expect(undone).rejects.toThrow(
+      `Version ${RUN_VERSION} of secret ${SECRET} is not JSON with a string "password" field`,
+    );
+    await expect(undone).rejects.not.toThrow(RUN_PASSWORD);
+    expect(smMock).not.toHaveReceivedCommand(UpdateSecretVersionStageCommand);
+  });
+});
+
+describe('checkUndoRotation', () => {
+  function givenTarget(instance: Partial<DBInstance>): void {
+    rdsMock.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [{ DBInstanceIdentifier: 'app1-dev', DBInstanceStatus: 'available', ...instance }],
+    });
+  }
+
+  it.each([
+    ['resetting-master-credentials', {}],
+    ['available', { MasterUserPassword: '****' }],
+  ])('is pending while the target is %s with pending values %j', async (status, pending) => {
+    givenTarget({ DBInstanceStatus: status, PendingModifiedValues: pending });
+
+    const state = await checkUndoRotation(rds, rdsPlan(), poll(), NOW);
+
+    expect(state.done).toBe(false);
+  });
+
+  it('is done once the target is available with no password to apply', async () => {
+    givenTarget({ PendingModifiedValues: {} });
+
+    const state = await checkUndoRotation(rds, rdsPlan(), poll(), NOW);
+
+    expect(state).toMatchObject({ done: true, finishedAt: NOW.toISOString() });
+  });
+
+  it('reads an Aurora target from its cluster', async () => {
+    rdsMock.on(DescribeDBClustersCommand).resolves({
+      DBClusters: [{ DBClusterIdentifier: 'app2-test', Status: 'available' }],
+    });
+
+    const state = await checkUndoRotation(rds, auroraPlan(), poll(), NOW);
+
+    expect(state.done).toBe(true);
+  });
+
+  it('fails when the target is stuck in a terminal state', async () => {
+    givenTarget({ DBInstanceStatus: 'incompatible-credentials' });
+
+    await expect(checkUndoRotation(rds, rdsPlan(), poll(), NOW)).rejects.toThrow(TerminalStateError);
+  });
+});
+
+describe('undo rotation handler', () => {
+  it('starts the undo and checks the poll state at polls.undoRotation', async () => {
+    givenSecret({ VersionIdsToStages: { [RUN_VERSION]: ['AWSCURRENT'] } });
+    rdsMock.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [{ DBInstanceIdentifier: 'app1-dev', DBInstanceStatus: 'available' }],
+    });
+
+    const started = await undoStart(runState(rdsPlan()));
+    const checked = await undoCheck(runState(rdsPlan(), { polls: { undoRotation: started } }));
+
     expect(checked).toMatchObject({ done: true, attempt: 1 });
   });
 });

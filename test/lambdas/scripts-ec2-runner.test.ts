@@ -44,7 +44,7 @@ function job(overrides: Partial<RunnerJob> = {}): RunnerJob {
       database: 'app1',
       masterUsername: 'admin',
     },
-    secret: { id: SECRET, versionStage: 'AWSPENDING' },
+    secret: { id: SECRET, versionId: 'dbrefresh-ab12cd34-admin-password' },
     dialect: 'mysql',
     bucket: 'app1-scripts',
     prefix: 'app1-dev/',
@@ -139,6 +139,27 @@ describe('the runner job', () => {
     expect(() => decodeJob('not a job')).toThrow(DbRefreshError);
   });
 
+  it('carries an RDS-managed secret by its label', () => {
+    const managed = job({
+      secret: {
+        id: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:rds!db-1',
+        versionStage: 'AWSCURRENT',
+      },
+    });
+
+    expect(decodeJob(encodeJob(managed))).toEqual(managed);
+  });
+
+  it('rejects a job naming both a version id and a label, or neither', () => {
+    const both = { ...job(), secret: { id: SECRET, versionId: 'v1', versionStage: 'AWSCURRENT' } };
+    const neither = { ...job(), secret: { id: SECRET } };
+
+    for (const wrong of [both, neither]) {
+      const encoded = Buffer.from(JSON.stringify(wrong)).toString('base64');
+      expect(() => decodeJob(encoded)).toThrow(/secret/);
+    }
+  });
+
   it('rejects JSON that is not a job, naming what is missing', () => {
     const encoded = Buffer.from(JSON.stringify({ bucket: 'b' })).toString('base64');
 
@@ -152,7 +173,7 @@ describe('runJob', () => {
 
     expect(smMock).toHaveReceivedCommandWith(GetSecretValueCommand, {
       SecretId: SECRET,
-      VersionStage: 'AWSPENDING',
+      VersionId: 'dbrefresh-ab12cd34-admin-password',
     });
     expect(database.executed).toHaveLength(52);
     expect(database.executed.at(0)).toBe('UPDATE users SET n = 0');

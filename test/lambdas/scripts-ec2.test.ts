@@ -131,7 +131,7 @@ describe('startScriptsOnEc2', () => {
 
     expect(sentJob()).toEqual({
       copy: { kind: 'instance', id: COPY, host: HOST, port: 3306, database: 'app1', masterUsername: 'admin' },
-      secret: { id: '/development/app1/app1-dev', versionStage: 'AWSPENDING' },
+      secret: { id: '/development/app1/app1-dev', versionId: 'dbrefresh-ab12cd34-admin-password' },
       dialect: 'mysql',
       bucket: 'app1-scripts',
       prefix: 'app1-dev/',

@@ -178,7 +178,7 @@ beforeEach(() => {
 });
 
 describe('startScripts', () => {
-  it('runs every script on the copy with the pending password, verifies, and is done', async () => {
+  it('runs every script on the copy with the password of the run version, verifies, and is done', async () => {
     const state = runState(plan());
 
     const poll = await startScripts(state, dependencies());
@@ -194,7 +194,7 @@ describe('startScripts', () => {
     expect(database.closed).toBe(3);
     expect(smMock).toHaveReceivedCommandWith(GetSecretValueCommand, {
       SecretId: SECRET,
-      VersionStage: 'AWSPENDING',
+      VersionId: 'dbrefresh-ab12cd34-admin-password',
     });
     expect(poll).toMatchObject({ done: true, position: 5, finishedAt: NOW.toISOString() });
   });
@@ -293,7 +293,7 @@ describe('startScripts', () => {
     expect(database.executed).toEqual(['DO $$ BEGIN UPDATE users SET email = NULL; END $$']);
     expect(smMock).toHaveReceivedCommandWith(GetSecretValueCommand, {
       SecretId: 'dbrefresh/app2-test',
-      VersionStage: 'AWSPENDING',
+      VersionId: 'dbrefresh-ab12cd34-admin-password',
     });
     expect(poll).toMatchObject({ done: true, position: 1 });
   });
@@ -351,13 +351,13 @@ describe('startScripts', () => {
     );
   });
 
-  it('fails when the secret has no AWSPENDING version', async () => {
+  it('fails when the secret has no version of this run', async () => {
     smMock
       .on(GetSecretValueCommand)
-      .rejects(new ResourceNotFoundException({ message: "can't find AWSPENDING", $metadata: {} }));
+      .rejects(new ResourceNotFoundException({ message: "can't find that version", $metadata: {} }));
 
     await expect(startScripts(runState(plan()), dependencies())).rejects.toThrow(
-      `Secret ${SECRET} has no AWSPENDING version`,
+      `Secret ${SECRET} has no version dbrefresh-ab12cd34-admin-password`,
     );
   });
 
@@ -367,7 +367,7 @@ describe('startScripts', () => {
     const run = startScripts(runState(plan()), dependencies());
 
     await expect(run).rejects.toThrow(
-      `Secret ${SECRET} (AWSPENDING) is not JSON with a string "password" field`,
+      `Secret ${SECRET} (version dbrefresh-ab12cd34-admin-password) is not JSON with a string "password" field`,
     );
     await expect(run).rejects.not.toThrow(PASSWORD);
   });

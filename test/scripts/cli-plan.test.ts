@@ -2,6 +2,7 @@ import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { MANAGED_SECRET_NOTE } from '../../lambdas/plan/inspect-secret';
 import * as planRefresh from '../../lambdas/plan/plan-refresh';
 import { GuardError } from '../../lambdas/shared/errors';
 import { plannedSteps } from '../../scripts/cli/plan-action';
@@ -85,6 +86,32 @@ describe('dbrefresh plan', () => {
         'Expected duration: about 12m (the median of the last 3 successful runs of app1-dev: 14m, 10m, 12m)',
       ]),
     );
+  });
+
+  it('prints why the secret ARN changes with each refresh when RDS manages the password', async () => {
+    doc.on(QueryCommand).resolves({ Items: [] });
+    const plan = rdsPlan();
+    resolvePlan.mockResolvedValue(
+      rdsPlan({ adminPassword: { ...plan.adminPassword, managed: true, note: MANAGED_SECRET_NOTE } }),
+    );
+
+    const { code, stdout } = await dbrefresh('plan', writeRefreshFile(app1DevFile()));
+
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      `Admin password  managed by RDS (ManageMasterUserPassword). ${MANAGED_SECRET_NOTE}`,
+    );
+  });
+
+  it('prints the rotation function a rotation invokes', async () => {
+    doc.on(QueryCommand).resolves({ Items: [] });
+    const plan = rdsPlan();
+    const rotationFunctionArn = 'arn:aws:lambda:eu-west-1:111122223333:function:app1-dev-rotation';
+    resolvePlan.mockResolvedValue(rdsPlan({ adminPassword: { ...plan.adminPassword, rotationFunctionArn } }));
+
+    const { stdout } = await dbrefresh('plan', writeRefreshFile(app1DevFile()));
+
+    expect(stdout).toContain(`then rotated by ${rotationFunctionArn}`);
   });
 
   it('refuses with exit 1 and the reason when a guard fails, changing nothing', async () => {

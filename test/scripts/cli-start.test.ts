@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -10,6 +11,7 @@ import {
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { parseRefreshFile } from '../../lambdas/shared/refresh-model';
 import {
   app1DevFile,
   CALLER_ARN,
@@ -67,6 +69,22 @@ describe('dbrefresh start', () => {
       `Console    https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${executionArn(name)}`,
     );
     expect(stdout).toContain(`dbrefresh watch ${name}`);
+  });
+
+  it("starts a per-step file's run with the concise form it converts to, never its plain-text temppwd", async () => {
+    const perStep = readFileSync(
+      join(__dirname, '..', '..', 'refresh-files', 'blog-per-step-rds-mysql.json'),
+      'utf8',
+    );
+    expect(perStep).toContain('"temppwd": "temppwd123"');
+
+    const { code } = await dbrefresh('start', writeRefreshFile(perStep, 'mysqlinstd.json'));
+
+    expect(code).toBe(0);
+    const input = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '';
+    expect(input).not.toContain('temppwd123');
+    expect(JSON.parse(input).refreshFile).toEqual(parseRefreshFile(JSON.parse(perStep)).refreshFile);
+    expect(startedName()).toMatch(/^mysqlinstd-[0-9a-f]{12}$/);
   });
 
   it('gives the same request the same name, whatever the key order and white space', async () => {

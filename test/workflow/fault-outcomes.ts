@@ -41,7 +41,7 @@ export function servedByShop(test: TestAccount): Promise<ServedData> {
   return test.served(SHOP.target, SHOP.secretName, SHOP.database);
 }
 
-/** Every staging label on the target's secret: a rolled-back run leaves no pending password behind. */
+/** Every staging label on the target's secret: a rolled-back run leaves no pending password (DBREFRESH_PENDING) behind. */
 export async function secretStages(test: TestAccount): Promise<string[]> {
   const secret = await test.clients.secrets.send(new DescribeSecretCommand({ SecretId: SHOP.secretName }));
   return Object.values(secret.VersionIdsToStages ?? {}).flat();
@@ -95,7 +95,9 @@ export async function expectRolledBack(test: TestAccount, outcome: FailingRun, f
   expect(outcome.run.entered).toContain('Roll back');
   expect(await servedByShop(test)).toEqual(outcome.before);
   expect(await test.instanceIds()).toEqual([SHOP.target, SHOP.source]);
-  expect(await secretStages(test)).not.toContain('AWSPENDING');
+  const stages = await secretStages(test);
+  expect(stages).not.toContain('AWSPENDING');
+  expect(stages).not.toContain('DBREFRESH_PENDING');
   await expectRecordedFailure(test, outcome, failure, true);
 }
 

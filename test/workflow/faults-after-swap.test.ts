@@ -1,5 +1,4 @@
 import { DeleteDBInstanceCommand } from '@aws-sdk/client-rds';
-import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { expectRefreshedWithoutRollback, expectRolledBack, refreshFailing, refused } from './fault-outcomes';
 import { openTestAccount, query, SHOP, seedShop, shopRefreshFile, type TestAccount } from './refresh-fixture';
 
@@ -83,34 +82,7 @@ describe('a refresh that fails from the swap on', () => {
     });
   }, 60_000);
 
-  it('rolls back, secret included, when Secrets Manager refuses the rotation in "Rotate secret"', async () => {
-    await test.clients.secrets.send(
-      new RotateSecretCommand({
-        SecretId: SHOP.secretName,
-        RotationLambdaARN: 'arn:aws:lambda:eu-west-1:000000000000:function:shop-dev-rotation',
-        RotationRules: { AutomaticallyAfterDays: 30 },
-        RotateImmediately: false,
-      }),
-    );
-    const file = shopRefreshFile();
-    file.adminPassword.rotate = true;
-
-    const outcome = await refreshFailing(
-      test,
-      'rotation-refused',
-      {
-        state: 'Rotate secret',
-        faults: refused('secretsmanager', 'RotateSecret', 'InvalidParameterException'),
-      },
-      file,
-    );
-
-    await expectRolledBack(test, outcome, {
-      step: 'Rotate secret',
-      error: 'InvalidParameterException',
-      cause: 'Injected failure of secretsmanager RotateSecret',
-    });
-  }, 60_000);
+  // A rotation refused after the swap does not roll back: see admin-password.test.ts.
 
   it('records a failure in "Retire old target" without rollback: the target keeps the refreshed data, the old one stays under its retired name', async () => {
     const outcome = await refreshFailing(test, 'retire-refused', {

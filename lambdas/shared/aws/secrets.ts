@@ -10,8 +10,30 @@ import { logger } from '../handler';
 
 /** The staging label of the version applications read. */
 export const CURRENT_STAGE = 'AWSCURRENT';
-/** The staging label of a version written but not yet in use (a run's password before the swap, a rotation in flight). */
-export const PENDING_STAGE = 'AWSPENDING';
+/** The staging label Secrets Manager moves AWSCURRENT's previous holder to. */
+export const PREVIOUS_STAGE = 'AWSPREVIOUS';
+/**
+ * The staging label of a rotation in flight: its new version until the rotation makes it current. Secrets
+ * Manager refuses RotateSecret while a version other than the current one carries it.
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html
+ */
+export const ROTATION_PENDING_STAGE = 'AWSPENDING';
+/**
+ * The staging label of a run's admin password between the password step and the swap. It is dbrefresh's own
+ * so that a rotation configured on the secret neither moves it nor is refused because of it (AWSPENDING is
+ * the rotation's), and a labelled version is never deprecated and deleted. Labels are 1 to 256 characters
+ * and a version takes at most 20 (PutSecretValue VersionStages); each label sits on one version at a time.
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html
+ */
+export const RUN_PENDING_STAGE = 'DBREFRESH_PENDING';
+
+/**
+ * The tag a secret's rotation function must carry before the rotate step may start its rotation: RotateSecret
+ * needs lambda:InvokeFunction on the rotation function, and the step's role allows it only on functions so
+ * tagged (see lib/constructs/refresh-permissions.ts).
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html
+ */
+export const ROTATION_FUNCTION_TAG = { Key: 'dbrefresh:rotation', Value: 'true' } as const;
 
 /** What DescribeSecret says about a secret; the helpers below only read its versions. */
 export type SecretDescription = Pick<DescribeSecretCommandOutput, 'VersionIdsToStages'>;
@@ -35,7 +57,11 @@ export function clientRequestToken(runId: string, purpose: string): string {
   return token;
 }
 
-/** The version id of the admin password a run writes (also its ClientRequestToken). */
+/**
+ * The version id of the admin password a run writes (also its ClientRequestToken). Whatever reads the run's
+ * password reads this version by its id: a label can move (or never be there: CreateSecret's only version is
+ * AWSCURRENT, https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html).
+ */
 export function runVersionId(runId: string): string {
   return clientRequestToken(runId, 'admin-password');
 }
@@ -72,8 +98,10 @@ export async function currentVersionId(sm: SecretsManagerClient, secretName: str
 }
 
 /**
- * Makes the run's admin password the secret's AWSCURRENT version and drops its AWSPENDING label (the swap:
- * from now on the target's name points at the copy, whose password that is). Doing it again changes nothing.
+ * Makes the run's admin password the secret's AWSCURRENT version and drops its DBREFRESH_PENDING label (the
+ * swap: from now on the target's name points at the copy, whose password that is). Doing it again changes
+ * nothing. Moving AWSCURRENT puts AWSPREVIOUS on the version it leaves, which the rollback goes back to.
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_UpdateSecretVersionStage.html
  * @throws DbRefreshError when the secret or the run's version does not exist
  */
 export async function promotePendingVersion(
@@ -102,14 +130,16 @@ export async function promotePendingVersion(
     );
     logger.info('Made the run password current', { secretName, versionId, previousVersionId: current });
   }
-  // Moving AWSCURRENT adds a label; the version keeps AWSPENDING until it is removed.
-  if (stages.includes(PENDING_STAGE)) await removePending(sm, secretName, versionId);
+  // Moving AWSCURRENT adds a label; the version keeps DBREFRESH_PENDING until it is removed.
+  if (stages.includes(RUN_PENDING_STAGE)) await removeRunLabel(sm, secretName, versionId);
 }
 
 /**
- * Undoes the run's changes to the secret (the rollback): AWSCURRENT goes back to the version that was current
- * when the run started and the run's version loses AWSPENDING. Nothing to undo when the secret or the run's
- * version is absent; a secret this run created (`versionAtStart` null) is left as it is.
+ * Undoes the run's changes to the secret (the rollback): AWSCURRENT goes back to the version the swap took it
+ * from and the run's version loses DBREFRESH_PENDING. That version carries AWSPREVIOUS since the swap; it is
+ * `versionAtStart` unless the secret changed during the run (a rotation configured on it rotated the old
+ * target's password), and then it is the one whose password the old target has. Nothing to undo when the
+ * secret or the run's version is absent; a secret this run created (`versionAtStart` null) is left as it is.
  */
 export async function restoreVersionAtStart(
   sm: SecretsManagerClient,
@@ -128,9 +158,11 @@ export async function restoreVersionAtStart(
     if (versionAtStart === null) {
       logger.info('This run created the secret; leaving its only version current', { secretName, versionId });
     } else {
-      if (stagesOf(secret, versionAtStart).length === 0) {
+      const previous = versionWithStage(secret, PREVIOUS_STAGE);
+      const restored = previous !== undefined && previous !== versionId ? previous : versionAtStart;
+      if (stagesOf(secret, restored).length === 0) {
         throw new DbRefreshError(
-          `Secret ${secretName} no longer has version ${versionAtStart}, which was current when run ${runId} started; ` +
+          `Secret ${secretName} no longer has version ${restored}, which was current before the swap of run ${runId}; ` +
             `AWSCURRENT stays on ${versionId}. Put the old password back by hand (PutSecretValue) and make it current`,
         );
       }
@@ -138,28 +170,39 @@ export async function restoreVersionAtStart(
         new UpdateSecretVersionStageCommand({
           SecretId: secretName,
           VersionStage: CURRENT_STAGE,
-          MoveToVersionId: versionAtStart,
+          MoveToVersionId: restored,
           RemoveFromVersionId: versionId,
         }),
       );
-      logger.info('Made the version current at the start of the run current again', {
+      logger.info('Made the version current before the swap current again', {
         secretName,
-        versionId: versionAtStart,
+        versionId: restored,
+        versionAtStart,
       });
     }
   }
-  if (stages.includes(PENDING_STAGE)) await removePending(sm, secretName, versionId);
+  if (stages.includes(RUN_PENDING_STAGE)) await removeRunLabel(sm, secretName, versionId);
 }
 
-async function removePending(sm: SecretsManagerClient, secretName: string, versionId: string): Promise<void> {
+/** Removes `stage` from `versionId`; the version keeps its other labels (AWSCURRENT cannot be removed, only moved). */
+export async function removeStage(
+  sm: SecretsManagerClient,
+  secretName: string,
+  stage: string,
+  versionId: string,
+): Promise<void> {
   await sm.send(
     new UpdateSecretVersionStageCommand({
       SecretId: secretName,
-      VersionStage: PENDING_STAGE,
+      VersionStage: stage,
       RemoveFromVersionId: versionId,
     }),
   );
-  logger.info('Removed AWSPENDING from the run version', { secretName, versionId });
+  logger.info('Removed a staging label', { secretName, stage, versionId });
+}
+
+function removeRunLabel(sm: SecretsManagerClient, secretName: string, versionId: string): Promise<void> {
+  return removeStage(sm, secretName, RUN_PENDING_STAGE, versionId);
 }
 
 export function isResourceNotFound(error: unknown): boolean {

@@ -10,6 +10,7 @@ import { DbRefreshError, TargetLockedError } from '../errors';
 import { logger } from '../handler';
 import type { Plan } from '../run/plan';
 import type { ScriptResult } from '../run/run-state';
+import type { RunWarning } from '../run/run-warnings';
 import { applicationEnvironment, HISTORY_KEYS, lockPartition, runKey } from './history-keys';
 
 /** The sort key of the lock item, alone in its `lock#<target>` partition. */
@@ -48,6 +49,8 @@ export interface RunOutcome {
   readonly scripts?: readonly ScriptResult[];
   /** A protected target's approval: who decided, or that nobody did; replaces the pending request. */
   readonly approval?: ApprovalOutcome;
+  /** What failed after the refresh was done without undoing it (a rotation), on a succeeded run. */
+  readonly warnings?: readonly RunWarning[];
 }
 
 /** A protected target's request for approval, kept on the run's `running` record until the run ends. */
@@ -242,6 +245,7 @@ export async function recordOutcome(
     ...(outcome.rolledBack !== undefined && { rolledBack: outcome.rolledBack }),
     ...(outcome.scripts !== undefined && { scripts: outcome.scripts }),
     ...(outcome.approval !== undefined && { approval: outcome.approval }),
+    ...(outcome.warnings !== undefined && outcome.warnings.length > 0 && { warnings: outcome.warnings }),
   };
   const names = Object.keys(values);
   await doc.send(

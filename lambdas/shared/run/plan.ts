@@ -84,6 +84,13 @@ export const PlanSchema = z.object({
     /** The secret's current version when the run started, restored by the rollback; null when it did not exist. */
     versionAtStart: z.string().nullable(),
     rotate: z.boolean(),
+    /**
+     * The secret's rotation function (DescribeSecret RotationLambdaARN), which RotateSecret invokes with the
+     * rotate step's permissions; set when a generated password is rotated.
+     */
+    rotationFunctionArn: z.string().optional(),
+    /** What the plan tells about the secret beyond the facts above (an RDS-managed secret's changing ARN). */
+    note: z.string().optional(),
   }),
   /** Steps that run; the others are skipped by a Choice. */
   steps: z.object({

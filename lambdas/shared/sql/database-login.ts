@@ -5,6 +5,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { findCluster, findInstance } from '../aws/rds';
+import { CURRENT_STAGE, runVersionId } from '../aws/secrets';
 import { DbRefreshError } from '../errors';
 import type { Plan, ResourceKind } from '../run/plan';
 import type { ConnectionSettings } from './connect';
@@ -101,25 +102,32 @@ async function describeEndpoint(
   return { kind, id, host, port, ...rest };
 }
 
-/** Which secret version holds a database's admin login. */
-export interface LoginSecret {
-  readonly secretId: string;
-  readonly stage: string;
-}
+/**
+ * Which version of a secret holds a database's admin login: a version id (the run's own password, which no
+ * label reliably names) or a staging label (AWSCURRENT of a password the run did not write).
+ */
+export type LoginSecret =
+  | { readonly secretId: string; readonly versionId: string; readonly stage?: undefined }
+  | { readonly secretId: string; readonly stage: string; readonly versionId?: undefined };
 
 /**
- * Where the copy's admin login is. An RDS-managed password is in the copy's own secret; a generated one in
- * the target's secret at AWSPENDING, where the password step left it until the swap promotes it.
+ * Where the copy's admin login is. An RDS-managed password is in the copy's own secret (AWSCURRENT); a
+ * generated one in the target's secret, in the version the password step wrote, read by its id: before the
+ * swap it carries DBREFRESH_PENDING in an existing secret, and only AWSCURRENT in a secret the run created,
+ * because CreateSecret's only version is AWSCURRENT.
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html
  * @throws DbRefreshError when the plan expects an RDS-managed secret and the copy has none
  */
 export function copyLoginSecret(plan: Plan, copy: DatabaseEndpoint): LoginSecret {
-  if (!plan.adminPassword.managed) return { secretId: plan.adminPassword.secretName, stage: 'AWSPENDING' };
+  if (!plan.adminPassword.managed) {
+    return { secretId: plan.adminPassword.secretName, versionId: runVersionId(plan.runId) };
+  }
   if (copy.managedSecretArn === undefined) {
     throw new DbRefreshError(
       `${copy.id} has no RDS-managed master user secret, but the plan expects one (adminPassword managed); check that ManageMasterUserPassword was set on the copy`,
     );
   }
-  return { secretId: copy.managedSecretArn, stage: 'AWSCURRENT' };
+  return { secretId: copy.managedSecretArn, stage: CURRENT_STAGE };
 }
 
 /** The admin login of the copy (see copyLoginSecret). */
@@ -129,8 +137,8 @@ export async function copyConnectionSettings(
   copy: DatabaseEndpoint,
   dialect: SqlDialect,
 ): Promise<ConnectionSettings> {
-  const { secretId, stage } = copyLoginSecret(plan, copy);
-  return connectionSettingsFor(copy, await readLogin(secrets, secretId, stage), dialect, { secretId, stage });
+  const secret = copyLoginSecret(plan, copy);
+  return connectionSettingsFor(copy, await readLogin(secrets, secret), dialect, secret);
 }
 
 /**
@@ -143,12 +151,11 @@ export async function targetConnectionSettings(
   target: DatabaseEndpoint,
   dialect: SqlDialect,
 ): Promise<ConnectionSettings> {
-  const secretId = target.managedSecretArn ?? plan.adminPassword.secretName;
-  const stage = 'AWSCURRENT';
-  return connectionSettingsFor(target, await readLogin(secrets, secretId, stage), dialect, {
-    secretId,
-    stage,
-  });
+  const secret = {
+    secretId: target.managedSecretArn ?? plan.adminPassword.secretName,
+    stage: CURRENT_STAGE,
+  };
+  return connectionSettingsFor(target, await readLogin(secrets, secret), dialect, secret);
 }
 
 /**
@@ -159,11 +166,13 @@ export function connectionSettingsFor(
   database: Pick<DatabaseEndpoint, 'id' | 'host' | 'port' | 'database' | 'masterUsername'>,
   login: Login,
   dialect: SqlDialect,
-  { secretId, stage }: LoginSecret,
+  secret: LoginSecret,
 ): ConnectionSettings {
   const user = login.username ?? database.masterUsername;
   if (user === undefined) {
-    throw new DbRefreshError(`Neither secret ${secretId} (${stage}) nor ${database.id} names the admin user`);
+    throw new DbRefreshError(
+      `Neither secret ${secret.secretId} (${versionOf(secret)}) nor ${database.id} names the admin user`,
+    );
   }
   return {
     host: database.host,
@@ -175,25 +184,28 @@ export function connectionSettingsFor(
 }
 
 /**
- * Reads the admin login from version `stage` of a secret in the RDS format (JSON with `password`, and
- * usually `username`).
+ * Reads the admin login from one version of a secret in the RDS format (JSON with `password`, and usually
+ * `username`).
  * @throws DbRefreshError naming the secret (never its text) when the version is missing or holds no password
  */
-export async function readLogin(
-  secrets: SecretsManagerClient,
-  secretId: string,
-  stage: string,
-): Promise<Login> {
+export async function readLogin(secrets: SecretsManagerClient, secret: LoginSecret): Promise<Login> {
+  const { secretId } = secret;
   let secretString: string | undefined;
   try {
-    const out = await secrets.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }));
+    const out = await secrets.send(
+      new GetSecretValueCommand({
+        SecretId: secretId,
+        VersionId: secret.versionId,
+        VersionStage: secret.stage,
+      }),
+    );
     secretString = out.SecretString;
   } catch (error: unknown) {
     if (error instanceof ResourceNotFoundException || isNamed(error, 'ResourceNotFoundException')) {
       throw new DbRefreshError(
-        stage === 'AWSPENDING'
-          ? `Secret ${secretId} has no AWSPENDING version; the admin password step stores the copy's password there before SQL runs on the copy`
-          : `Secret ${secretId} has no ${stage} version; it must hold the database's admin login (username and password)`,
+        secret.versionId !== undefined
+          ? `Secret ${secretId} has no version ${secret.versionId}; the admin password step stores the copy's password there before SQL runs on the copy. Check that the secret was not deleted or replaced during the run`
+          : `Secret ${secretId} has no ${secret.stage} version; it must hold the database's admin login (username and password)`,
         { cause: error },
       );
     }
@@ -203,10 +215,15 @@ export async function readLogin(
   if (login === undefined) {
     // The secret's text may hold the password itself: name the secret only.
     throw new DbRefreshError(
-      `Secret ${secretId} (${stage}) is not JSON with a string "password" field, as RDS and dbrefresh write it`,
+      `Secret ${secretId} (${versionOf(secret)}) is not JSON with a string "password" field, as RDS and dbrefresh write it`,
     );
   }
   return login;
+}
+
+/** How messages name the version: its label, or `version <id>`. */
+function versionOf(secret: LoginSecret): string {
+  return secret.versionId !== undefined ? `version ${secret.versionId}` : (secret.stage ?? CURRENT_STAGE);
 }
 
 function parseLogin(secretString: string | undefined): Login | undefined {

@@ -51,6 +51,8 @@ describe('RefreshFunctions', () => {
       'rollback/handler.ts#start',
       'rotate-secret/handler.ts#check',
       'rotate-secret/handler.ts#start',
+      'rotate-secret/handler.ts#undoCheck',
+      'rotate-secret/handler.ts#undoStart',
       'scripts/handler.ts#check',
       'scripts/handler.ts#start',
       'swap/handler.ts#check',
@@ -104,6 +106,65 @@ describe('RefreshFunctions', () => {
     for (const statement of invokes) {
       expect(statement.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/dbrefresh:hook': 'true' } });
     }
+  });
+
+  it("lets only the rotation's start rotate secrets, their configured rotation only, invoking only functions tagged for it", () => {
+    const rotateRole = stack.getLogicalId(
+      stack.functions.rotateSecret.start.role?.node.defaultChild as never,
+    );
+    const rotations = statements().filter((statement) =>
+      actionsOf(statement).includes('secretsmanager:RotateSecret'),
+    );
+    const rotationInvokes = statements().filter((statement) =>
+      JSON.stringify(statement.Condition ?? {}).includes('dbrefresh:rotation'),
+    );
+
+    expect(rotations).toHaveLength(1);
+    expect(rotations[0]?.Condition).toEqual({ Null: { 'secretsmanager:RotationLambdaARN': 'true' } });
+    expect(rotationInvokes).toHaveLength(1);
+    expect(rotationInvokes[0]).toMatchObject({
+      Action: 'lambda:InvokeFunction',
+      Condition: { StringEquals: { 'aws:ResourceTag/dbrefresh:rotation': 'true' } },
+    });
+    expect(JSON.stringify(rotationInvokes[0]?.Resource)).toContain(':function:*');
+    expect(JSON.stringify(rotationInvokes[0]?.Resource)).not.toContain(':*:function:');
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: rotateRole }] },
+    });
+    expect(JSON.stringify(policies)).toContain('secretsmanager:RotateSecret');
+    expect(JSON.stringify(policies)).toContain('dbrefresh:rotation');
+  });
+
+  it('lets the undo of a failed rotation set the password only of refreshable databases and move staging labels', () => {
+    const undoRole = stack.getLogicalId(stack.functions.undoRotation.start.role?.node.defaultChild as never);
+    const policies = Object.values(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: undoRole }] } }),
+    );
+    const undoStatements = policies.flatMap(
+      (policy) =>
+        (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument
+          .Statement,
+    );
+    const actions = undoStatements.flatMap(actionsOf);
+
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'rds:ModifyDBInstance',
+        'rds:ModifyDBCluster',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:UpdateSecretVersionStage',
+      ]),
+    );
+    expect(actions).not.toContain('secretsmanager:RotateSecret');
+    expect(actions).not.toContain('lambda:InvokeFunction');
+    const modifiesDatabases = undoStatements.filter(
+      (statement) =>
+        actionsOf(statement).includes('rds:ModifyDBInstance') &&
+        /:(db|cluster):\*/.test(JSON.stringify(statement.Resource)),
+    );
+    expect(modifiesDatabases.map((statement) => statement.Condition)).toEqual([
+      { StringEquals: { 'aws:ResourceTag/dbrefresh:refreshable': 'true' } },
+    ]);
   });
 
   it('tells each function the history table and topic it uses', () => {

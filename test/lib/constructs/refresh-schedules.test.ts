@@ -5,6 +5,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { DefinitionBody, Pass, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseRefreshFile } from '../../../lambdas/shared/refresh-model';
 import {
   RefreshSchedules,
   readScheduledRefreshes,
@@ -93,7 +94,7 @@ describe('RefreshSchedules', () => {
     });
   });
 
-  it('starts the execution with the refresh file as written and the schedule as the requester', () => {
+  it('starts the execution with the concise form of the refresh file and the schedule as the requester', () => {
     const file = shopFile({ schedule: NIGHTLY });
     writeFiles({ 'shop-dev.json': file });
 
@@ -101,9 +102,26 @@ describe('RefreshSchedules', () => {
 
     const [schedule] = Object.values(template.findResources('AWS::Scheduler::Schedule'));
     expect(JSON.parse(schedule?.Properties.Target.Input)).toEqual({
-      refreshFile: file,
+      refreshFile: parseRefreshFile(file).refreshFile,
       requestedBy: 'schedule shop-dev',
     });
+    expect(readScheduledRefreshes(dir)[0]?.refreshFile).toEqual(parseRefreshFile(file).refreshFile);
+  });
+
+  it('puts no temppwd in any schedule: a per-step file, which may carry one, cannot declare a schedule', () => {
+    const perStep = JSON.parse(
+      readFileSync(
+        path.join(__dirname, '..', '..', '..', 'refresh-files', 'blog-per-step-rds-mysql.json'),
+        'utf8',
+      ),
+    );
+    writeFiles({ 'mysqlinstd.json': perStep, 'shop-dev.json': shopFile({ schedule: NIGHTLY }) });
+
+    const { template } = synth();
+
+    expect(JSON.stringify(perStep)).toContain('temppwd123');
+    expect(JSON.stringify(template.findResources('AWS::Scheduler::Schedule'))).not.toContain('temppwd');
+    expect(readScheduledRefreshes(dir).map((refresh) => refresh.name)).toEqual(['shop-dev']);
   });
 
   it('retries a failed start for an hour, then sends it to an encrypted, TLS-only dead-letter queue kept 14 days', () => {

@@ -113,6 +113,49 @@ describe('RefreshStateMachine', () => {
     });
   });
 
+  it('keeps a failed rotation as a warning instead of rolling the finished refresh back, then undoes it and goes on', () => {
+    for (const task of [STEP_NAMES.rotateSecret, 'Check rotate secret']) {
+      expect(states[task]?.Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Rotate secret failed' },
+      ]);
+    }
+    expect(states['Rotate secret took too long']?.Next).toBe('Rotate secret failed');
+    expect(states['Rotate secret failed']).toEqual({
+      Type: 'Pass',
+      InputPath: '$.error',
+      ResultPath: '$.rotationError',
+      Next: STEP_NAMES.undoRotation,
+    });
+    for (const task of [STEP_NAMES.undoRotation, 'Check undo failed rotation']) {
+      expect(states[task]?.Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Undo failed rotation failed' },
+      ]);
+    }
+    expect(states['Undo failed rotation failed']).toEqual({
+      Type: 'Pass',
+      InputPath: '$.error',
+      ResultPath: '$.rotationUndoError',
+      Next: 'Old target to retire?',
+    });
+    expect(states['Undo failed rotation done?']?.Default).toBe('Old target to retire?');
+    expect(states['Rotate secret done?']?.Default).toBe('Old target to retire?');
+  });
+
+  it('never reaches the rollback from the rotation', () => {
+    const reachable = new Set<string>();
+    const visit = (name: string) => {
+      if (reachable.has(name) || name === 'Old target to retire?') return;
+      reachable.add(name);
+      const state = states[name];
+      if (state) for (const next of successors(state, true)) visit(next);
+    };
+    visit(STEP_NAMES.rotateSecret);
+
+    expect([...reachable]).toContain(STEP_NAMES.undoRotation);
+    expect([...reachable]).not.toContain(STEP_NAMES.rollback);
+    expect([...reachable]).not.toContain(STEP_NAMES.recordFailure);
+  });
+
   it('records a failed plan without a rollback, after noting the execution it has no plan to name', () => {
     const afterCatch = states[STEP_NAMES.plan]?.Catch[0].Next;
 

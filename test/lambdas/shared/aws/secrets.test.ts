@@ -10,12 +10,14 @@ import {
   clientRequestToken,
   currentVersionId,
   promotePendingVersion,
+  RUN_PENDING_STAGE,
   restoreVersionAtStart,
   runVersionId,
   stagesOf,
   versionWithStage,
 } from '../../../../lambdas/shared/aws/secrets';
 import { logger } from '../../../../lambdas/shared/handler';
+import { FakeSecret } from '../../../fixtures/fake-secret';
 
 const sm = mockClient(SecretsManagerClient);
 const client = new SecretsManagerClient({});
@@ -38,6 +40,14 @@ beforeEach(() => {
   sm.reset();
   jest.restoreAllMocks();
   jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+});
+
+describe('RUN_PENDING_STAGE', () => {
+  it("is dbrefresh's own label, not the rotation's AWSPENDING, and within the 1 to 256 characters of a label", () => {
+    expect(RUN_PENDING_STAGE).toBe('DBREFRESH_PENDING');
+    expect(RUN_PENDING_STAGE).not.toMatch(/^AWS/);
+    expect(RUN_PENDING_STAGE.length).toBeLessThanOrEqual(256);
+  });
 });
 
 describe('runVersionId', () => {
@@ -96,8 +106,8 @@ describe('currentVersionId', () => {
 });
 
 describe('promotePendingVersion', () => {
-  it('moves AWSCURRENT to the run version and removes its AWSPENDING', async () => {
-    secretWith({ 'v-before': ['AWSCURRENT'], [RUN_VERSION]: ['AWSPENDING'] });
+  it('moves AWSCURRENT to the run version and removes its DBREFRESH_PENDING', async () => {
+    secretWith({ 'v-before': ['AWSCURRENT'], [RUN_VERSION]: ['DBREFRESH_PENDING'] });
 
     await promotePendingVersion(client, SECRET, RUN_ID);
 
@@ -109,8 +119,28 @@ describe('promotePendingVersion', () => {
     });
     expect(sm).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, {
       SecretId: SECRET,
-      VersionStage: 'AWSPENDING',
+      VersionStage: 'DBREFRESH_PENDING',
       RemoveFromVersionId: RUN_VERSION,
+    });
+    expect(sm).toHaveReceivedCommandTimes(UpdateSecretVersionStageCommand, 2);
+  });
+
+  it('takes AWSCURRENT from whichever version holds it now, leaving a rotation in flight alone', async () => {
+    const secret = new FakeSecret(sm, {
+      'v-rotated': ['AWSCURRENT'],
+      'v-before': ['AWSPREVIOUS'],
+      'v-rotating': ['AWSPENDING'],
+      [RUN_VERSION]: ['DBREFRESH_PENDING'],
+    });
+
+    await promotePendingVersion(client, SECRET, RUN_ID);
+    await promotePendingVersion(client, SECRET, RUN_ID);
+
+    expect(secret.versions).toEqual({
+      'v-rotated': ['AWSPREVIOUS'],
+      'v-before': [],
+      'v-rotating': ['AWSPENDING'],
+      [RUN_VERSION]: ['AWSCURRENT'],
     });
     expect(sm).toHaveReceivedCommandTimes(UpdateSecretVersionStageCommand, 2);
   });
@@ -123,14 +153,14 @@ describe('promotePendingVersion', () => {
     expect(sm).not.toHaveReceivedCommand(UpdateSecretVersionStageCommand);
   });
 
-  it('only removes AWSPENDING when a previous attempt already made the version current', async () => {
-    secretWith({ [RUN_VERSION]: ['AWSCURRENT', 'AWSPENDING'], 'v-before': ['AWSPREVIOUS'] });
+  it('only removes DBREFRESH_PENDING when a previous attempt already made the version current', async () => {
+    secretWith({ [RUN_VERSION]: ['AWSCURRENT', 'DBREFRESH_PENDING'], 'v-before': ['AWSPREVIOUS'] });
 
     await promotePendingVersion(client, SECRET, RUN_ID);
 
     expect(sm).toHaveReceivedCommandTimes(UpdateSecretVersionStageCommand, 1);
     expect(sm).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, {
-      VersionStage: 'AWSPENDING',
+      VersionStage: 'DBREFRESH_PENDING',
       RemoveFromVersionId: RUN_VERSION,
     });
   });
@@ -168,24 +198,42 @@ describe('restoreVersionAtStart', () => {
     });
   });
 
-  it('removes AWSPENDING from a run version that was never promoted', async () => {
-    secretWith({ 'v-before': ['AWSCURRENT'], [RUN_VERSION]: ['AWSPENDING'] });
+  it('moves AWSCURRENT back to the version the swap replaced when a rotation changed the secret during the run', async () => {
+    // A rotation between "Set admin password" and the swap gave the old target the password of v-rotated.
+    const secret = new FakeSecret(sm, {
+      'v-before': [],
+      'v-rotated': ['AWSCURRENT'],
+      [RUN_VERSION]: ['DBREFRESH_PENDING'],
+    });
+    await promotePendingVersion(client, SECRET, RUN_ID);
+
+    await restoreVersionAtStart(client, SECRET, 'v-before', RUN_ID);
+
+    expect(secret.versions).toMatchObject({ 'v-rotated': ['AWSCURRENT'], [RUN_VERSION]: ['AWSPREVIOUS'] });
+  });
+
+  it('removes DBREFRESH_PENDING from a run version that was never promoted', async () => {
+    secretWith({ 'v-before': ['AWSCURRENT'], [RUN_VERSION]: ['DBREFRESH_PENDING'] });
 
     await restoreVersionAtStart(client, SECRET, 'v-before', RUN_ID);
 
     expect(sm).toHaveReceivedCommandTimes(UpdateSecretVersionStageCommand, 1);
     expect(sm).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, {
-      VersionStage: 'AWSPENDING',
+      VersionStage: 'DBREFRESH_PENDING',
       RemoveFromVersionId: RUN_VERSION,
     });
   });
 
   it('does both when the promotion stopped halfway', async () => {
-    secretWith({ [RUN_VERSION]: ['AWSCURRENT', 'AWSPENDING'], 'v-before': ['AWSPREVIOUS'] });
+    const secret = new FakeSecret(sm, {
+      [RUN_VERSION]: ['AWSCURRENT', 'DBREFRESH_PENDING'],
+      'v-before': ['AWSPREVIOUS'],
+    });
 
     await restoreVersionAtStart(client, SECRET, 'v-before', RUN_ID);
 
     expect(sm).toHaveReceivedCommandTimes(UpdateSecretVersionStageCommand, 2);
+    expect(secret.versions).toEqual({ [RUN_VERSION]: ['AWSPREVIOUS'], 'v-before': ['AWSCURRENT'] });
   });
 
   it('changes nothing once undone', async () => {
