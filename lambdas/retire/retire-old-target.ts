@@ -197,22 +197,30 @@ type SnapshotChoice = Pick<
 >;
 
 /**
- * Deletes an RDS instance. Deletion protection is turned off first, and the deletion left to the next
- * check, once RDS reports the protection off; RDS modifies only a running instance, so a stopped one
- * is started for that.
+ * Deletes an RDS instance, one step per check. A stopped instance is started first when its deletion needs
+ * it running: RDS turns deletion protection off only on a running instance ("You can't modify a stopped DB
+ * instance", https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_StopInstance.html) and refuses to
+ * delete a protected one, and it takes a final snapshot only of an available one ("You can't create a final
+ * DB snapshot of your DB instance if it isn't in the Available state",
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html). Each change is waited
+ * for by the next check.
  */
 async function deleteInstance(rds: RDSClient, instance: DBInstance, snapshot: SnapshotChoice): Promise<void> {
   const id = instance.DBInstanceIdentifier ?? '';
   const status = instance.DBInstanceStatus ?? 'unknown';
   if (status === 'deleting') return;
-  if (instance.DeletionProtection) {
+  const protection = instance.DeletionProtection === true;
+  if (protection || snapshot.FinalDBSnapshotIdentifier !== undefined) {
     if (status === 'stopped') {
-      await request(id, 'Starting stopped instance to turn off its deletion protection', () =>
+      const why = protection ? 'turn off its deletion protection' : 'take its final snapshot';
+      await request(id, `Starting stopped instance to ${why}`, () =>
         rds.send(new StartDBInstanceCommand({ DBInstanceIdentifier: id })),
       );
       return;
     }
     if (IN_TRANSITION.has(status)) return;
+  }
+  if (protection) {
     await request(id, 'Turning off deletion protection', () =>
       rds.send(
         new ModifyDBInstanceCommand({

@@ -189,6 +189,7 @@ export class RefreshFunctions extends Construct {
     for (const f of [...both(this.retire), ...both(this.deleteOldTarget)]) {
       can.readRds(f);
       can.changeRefreshable(f);
+      can.startRefreshable(f);
     }
 
     this.rollback = pair('Rollback', 'rollback', 'undo a failed refresh');

@@ -29,7 +29,6 @@ const CHANGE_ACTIONS = [
   'rds:DeleteDBCluster',
   'rds:StopDBInstance',
   'rds:StopDBCluster',
-  'rds:StartDBCluster',
   'rds:AddTagsToResource',
   'rds:RemoveTagsFromResource',
   'rds:CreateDBInstance',
@@ -131,6 +130,23 @@ export class RefreshPermissions {
         resources: [this.rdsArn('snapshot'), this.rdsArn('cluster-snapshot')],
       }),
       'Database names come from refresh files at run time; every change requires aws:ResourceTag dbrefresh:refreshable=true on the database, groups and snapshots hold no data',
+    );
+  }
+
+  /**
+   * Start stopped databases tagged refreshable: the retire step starts an old target it kept stopped when
+   * deleting it needs it running (to turn deletion protection off, to take a final snapshot, or to delete
+   * an Aurora cluster's instances).
+   */
+  startRefreshable(grantee: IGrantable): void {
+    this.add(
+      grantee,
+      new PolicyStatement({
+        actions: ['rds:StartDBInstance', 'rds:StartDBCluster'],
+        resources: [this.rdsArn('db'), this.rdsArn('cluster')],
+        conditions: { StringEquals: REFRESHABLE_RESOURCE },
+      }),
+      'Database names come from refresh files at run time; starting requires aws:ResourceTag dbrefresh:refreshable=true on the database',
     );
   }
 

@@ -154,6 +154,44 @@ describe('retire an RDS instance (delete)', () => {
     expect(rds).not.toHaveReceivedCommand(DeleteDBInstanceCommand);
   });
 
+  it('starts a stopped old target without deletion protection before its final snapshot', async () => {
+    instance(OLD_RDS, 'stopped', { DeletionProtection: false });
+
+    await startDeletion(client, withOldTarget(plan, { keepHours: 24, finalSnapshot: true }), now);
+
+    expect(rds).toHaveReceivedCommandWith(StartDBInstanceCommand, { DBInstanceIdentifier: OLD_RDS });
+    expect(rds).not.toHaveReceivedCommand(DeleteDBInstanceCommand);
+  });
+
+  it('waits while the old target starts, then deletes it with its final snapshot once available', async () => {
+    const keep = withOldTarget(plan, { keepHours: 24, finalSnapshot: true });
+    instance(OLD_RDS, 'starting');
+
+    const starting = await checkDeletion(client, keep, poll, later);
+    instance(OLD_RDS, 'available');
+    await checkDeletion(client, keep, starting, later);
+
+    expect(starting.done).toBe(false);
+    expect(rds).not.toHaveReceivedCommand(StartDBInstanceCommand);
+    expect(rds).toHaveReceivedCommandTimes(DeleteDBInstanceCommand, 1);
+    expect(rds).toHaveReceivedCommandWith(DeleteDBInstanceCommand, {
+      DBInstanceIdentifier: OLD_RDS,
+      FinalDBSnapshotIdentifier: `${OLD_RDS}-final`,
+    });
+  });
+
+  it('deletes a stopped old target at once when neither protection nor a final snapshot needs it running', async () => {
+    instance(OLD_RDS, 'stopped');
+
+    await startDeletion(client, plan, now);
+
+    expect(rds).not.toHaveReceivedCommand(StartDBInstanceCommand);
+    expect(rds).toHaveReceivedCommandWith(DeleteDBInstanceCommand, {
+      DBInstanceIdentifier: OLD_RDS,
+      SkipFinalSnapshot: true,
+    });
+  });
+
   it('waits for resources that are already being deleted', async () => {
     instance(OLD_RDS, 'deleting');
 

@@ -80,6 +80,33 @@ describe('RefreshFunctions', () => {
     }
   });
 
+  it('lets only the retire steps start a stopped database, and only one tagged refreshable', () => {
+    const retireRoles = [
+      stack.functions.retire.start,
+      stack.functions.retire.check,
+      stack.functions.deleteOldTarget.start,
+      stack.functions.deleteOldTarget.check,
+    ].map((fn) => stack.getLogicalId(fn.role?.node.defaultChild as never));
+    const starts = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) => {
+      const { Roles, PolicyDocument } = (
+        policy as {
+          Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } };
+        }
+      ).Properties;
+      return PolicyDocument.Statement.filter((statement) =>
+        actionsOf(statement).some((action) => action.startsWith('rds:Start')),
+      ).map((statement) => ({ role: Roles[0]?.Ref, statement }));
+    });
+
+    expect(starts.map((start) => start.role).sort()).toEqual([...retireRoles].sort());
+    for (const { statement } of starts) {
+      expect(actionsOf(statement).sort()).toEqual(['rds:StartDBCluster', 'rds:StartDBInstance']);
+      expect(statement.Condition).toEqual({
+        StringEquals: { 'aws:ResourceTag/dbrefresh:refreshable': 'true' },
+      });
+    }
+  });
+
   it('creates databases only when the request tags them refreshable', () => {
     const creates = statements().filter((statement) =>
       actionsOf(statement).some((action) => action.startsWith('rds:Restore')),
