@@ -17,6 +17,7 @@ import { errorsOf, formatProblem, parseRefreshFile, type RefreshFile } from '../
 import type { Plan } from '../shared/run/plan';
 import { runIdOf } from '../shared/run/run-id';
 import type { RunInput } from '../shared/run/run-state';
+import { checkCopy } from './copy-checks';
 import { engineFamily, inspectSource, type SourceFacts } from './inspect-source';
 import { inspectClusterTarget, inspectInstanceTarget, type TargetFacts } from './inspect-target';
 import { clusterSwapNames, duplicateNames, instanceSwapNames, type SwapNames } from './names';
@@ -114,6 +115,7 @@ export async function resolvePlan(clients: PlanClients, request: PlanRequest): P
   await checkKeys(clients.kms, file, source);
   checkScripts(complete, clients.scriptRunnerConfigured);
   checkPreserve(complete);
+  checkCopy(complete);
   return complete;
 }
 

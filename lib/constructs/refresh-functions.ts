@@ -168,6 +168,7 @@ export class RefreshFunctions extends Construct {
       can.readRds(f);
       can.createRefreshable(f);
       can.changeRefreshable(f);
+      can.rebootRefreshable(f);
       can.passMonitoringRole(f);
     }
 

@@ -150,6 +150,22 @@ export class RefreshPermissions {
     );
   }
 
+  /**
+   * Reboot instances tagged refreshable: the replicas step reboots a new read replica when the parameter
+   * group it applied waits for a reboot.
+   */
+  rebootRefreshable(grantee: IGrantable): void {
+    this.add(
+      grantee,
+      new PolicyStatement({
+        actions: ['rds:RebootDBInstance'],
+        resources: [this.rdsArn('db')],
+        conditions: { StringEquals: REFRESHABLE_RESOURCE },
+      }),
+      'Replica names come from refresh files at run time; rebooting requires aws:ResourceTag dbrefresh:refreshable=true on the instance',
+    );
+  }
+
   private groupArns(): string[] {
     return ['subgrp', 'pg', 'cluster-pg', 'og', 'secgrp'].map((type) => this.rdsArn(type));
   }

@@ -420,7 +420,7 @@ describe('planRefresh for an RDS instance', () => {
 
   it('does not read a secret when RDS manages the password', async () => {
     liveRds();
-    const file = rdsFile({ adminPassword: { managed: true } });
+    const file = rdsFile({ adminPassword: { managed: true }, replicas: [] });
 
     const { plan } = await planRefresh(clients, request(file));
 
@@ -909,6 +909,22 @@ describe('planRefresh guards', () => {
         return rdsFile();
       },
       /Instance .*:db:app1-dev-ro of target app1-dev is "modifying"; it must be available/,
+    ],
+    [
+      "fails when RDS manages the password and the live target's read replicas would be recreated",
+      () => {
+        liveRds();
+        return rdsFile({ adminPassword: { managed: true } });
+      },
+      /adminPassword.managed is true, but the refresh recreates the read replicas app1-dev-ro of app1-dev, and RDS creates no read replica of an instance whose master password it manages/,
+    ],
+    [
+      'fails when RDS manages the password and the file asks for read replicas',
+      () => {
+        liveRds({ ReadReplicaDBInstanceIdentifiers: [] });
+        return rdsFile({ adminPassword: { managed: true }, replicas: [{ instance: 'app1-dev-ro2' }] });
+      },
+      /read replicas app1-dev-ro2 of app1-dev.*set replicas to \[\] to refresh app1-dev without read replicas/,
     ],
     [
       'fails when scripts are asked of an Oracle source',

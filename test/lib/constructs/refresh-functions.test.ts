@@ -80,32 +80,41 @@ describe('RefreshFunctions', () => {
     }
   });
 
-  it('lets only the retire steps start a stopped database, and only one tagged refreshable', () => {
-    const retireRoles = [
-      stack.functions.retire.start,
-      stack.functions.retire.check,
-      stack.functions.deleteOldTarget.start,
-      stack.functions.deleteOldTarget.check,
-    ].map((fn) => stack.getLogicalId(fn.role?.node.defaultChild as never));
-    const starts = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) => {
-      const { Roles, PolicyDocument } = (
-        policy as {
-          Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } };
-        }
-      ).Properties;
-      return PolicyDocument.Statement.filter((statement) =>
-        actionsOf(statement).some((action) => action.startsWith('rds:Start')),
-      ).map((statement) => ({ role: Roles[0]?.Ref, statement }));
-    });
-
-    expect(starts.map((start) => start.role).sort()).toEqual([...retireRoles].sort());
-    for (const { statement } of starts) {
-      expect(actionsOf(statement).sort()).toEqual(['rds:StartDBCluster', 'rds:StartDBInstance']);
-      expect(statement.Condition).toEqual({
-        StringEquals: { 'aws:ResourceTag/dbrefresh:refreshable': 'true' },
+  it.each([
+    [
+      'start a stopped database',
+      'rds:Start',
+      ['rds:StartDBCluster', 'rds:StartDBInstance'],
+      ['retire', 'deleteOldTarget'],
+    ],
+    ['reboot an instance', 'rds:Reboot', ['rds:RebootDBInstance'], ['replicas']],
+  ] as const)(
+    'lets only the steps that must %s do it, and only on refreshable databases',
+    (_what, prefix, actions, steps) => {
+      const roles = steps.flatMap((step) => {
+        const pair = stack.functions[step];
+        return [pair.start, pair.check].map((fn) => stack.getLogicalId(fn.role?.node.defaultChild as never));
       });
-    }
-  });
+      const granted = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) => {
+        const { Roles, PolicyDocument } = (
+          policy as {
+            Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } };
+          }
+        ).Properties;
+        return PolicyDocument.Statement.filter((statement) =>
+          actionsOf(statement).some((action) => action.startsWith(prefix)),
+        ).map((statement) => ({ role: Roles[0]?.Ref, statement }));
+      });
+
+      expect(granted.map((grant) => grant.role).sort()).toEqual([...roles].sort());
+      for (const { statement } of granted) {
+        expect(actionsOf(statement).sort()).toEqual(actions);
+        expect(statement.Condition).toEqual({
+          StringEquals: { 'aws:ResourceTag/dbrefresh:refreshable': 'true' },
+        });
+      }
+    },
+  );
 
   it('creates databases only when the request tags them refreshable', () => {
     const creates = statements().filter((statement) =>
