@@ -18,6 +18,7 @@ import type { Plan } from '../shared/run/plan';
 import { runIdOf } from '../shared/run/run-id';
 import type { RunInput } from '../shared/run/run-state';
 import { checkCopy } from './copy-checks';
+import { copyStorage } from './copy-storage';
 import { engineFamily, inspectSource, type SourceFacts } from './inspect-source';
 import { inspectClusterTarget, inspectInstanceTarget, type TargetFacts } from './inspect-target';
 import { clusterSwapNames, duplicateNames, instanceSwapNames, type SwapNames } from './names';
@@ -142,6 +143,10 @@ async function planInstance(
   runId: string,
 ): Promise<PartialPlan> {
   const target = await inspectInstanceTarget(clients.rds, file);
+  const settings = copyStorage(target.settings, file.target, {
+    engine: engineFamily(source.engine),
+    allocatedStorageGiB: source.allocatedStorageGiB,
+  });
   const targetId = file.target.instance;
   const replicas = (file.replicas ?? target.liveReplicas).map((replica) => ({
     instance: replica.instance,
@@ -156,7 +161,7 @@ async function planInstance(
   );
   const resolved: RefreshFile = {
     ...file,
-    target: { ...target.settings, instance: targetId },
+    target: { ...settings, instance: targetId },
     replicas: replicas.map((replica) => ({ ...replica })),
   };
   return commonPlan(clients, resolved, target, swap, runId, source, 'instance');

@@ -63,6 +63,7 @@ const SOURCE: DBInstance = {
   Engine: 'mysql',
   EngineVersion: '8.0.39',
   DBInstanceClass: 'db.r6g.large',
+  AllocatedStorage: 500,
   DbiResourceId: 'db-APP1PROD',
   LatestRestorableTime: new Date(LATEST),
   TagList: [{ Key: 'environment', Value: 'production' }],
@@ -262,6 +263,22 @@ describe('planRefresh for an RDS instance', () => {
     expect(plan.file.replicas).toEqual([
       { instance: 'app1-dev-ro', instanceClass: 'db.t4g.small', port: 3306 },
     ]);
+  });
+
+  it.each([
+    ['below the threshold too', 200],
+    ['a large source volume', 500],
+  ])('leaves out the gp3 baseline a small target reports when the copy gets %s', async (_what, size) => {
+    liveRds({ AllocatedStorage: 100, Iops: 3000, StorageThroughput: 125 });
+    describesInstance(rds, 'app1-prod', { ...SOURCE, AllocatedStorage: size });
+
+    const { plan } = await planRefresh(clients, request(rdsFile()));
+
+    expect(plan.file.target).toMatchObject({
+      storageType: 'gp3',
+      iops: undefined,
+      storageThroughput: undefined,
+    });
   });
 
   it('gives a valid plan for a target in the default option group', async () => {
@@ -909,6 +926,16 @@ describe('planRefresh guards', () => {
         return rdsFile();
       },
       /Instance .*:db:app1-dev-ro of target app1-dev is "modifying"; it must be available/,
+    ],
+    [
+      'fails when the file sets gp3 IOPS for a copy below the threshold',
+      () => {
+        liveRds();
+        describesInstance(rds, 'app1-prod', { ...SOURCE, AllocatedStorage: 100 });
+        const file = rdsFile();
+        return { ...file, target: { ...(file.target as object), storageType: 'gp3', iops: 12000 } };
+      },
+      /target.iops is 12000, but the copy gets the source's 100 GiB of gp3 storage and RDS for mysql takes gp3 IOPS and throughput only from 400 GiB on/,
     ],
     [
       "fails when RDS manages the password and the live target's read replicas would be recreated",
