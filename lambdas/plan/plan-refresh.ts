@@ -19,6 +19,7 @@ import { runIdOf } from '../shared/run/run-id';
 import type { RunInput } from '../shared/run/run-state';
 import { checkCopy } from './copy-checks';
 import { copyStorage } from './copy-storage';
+import { checkGroups, restoredEngine } from './inspect-groups';
 import { engineFamily, inspectSource, type SourceFacts } from './inspect-source';
 import { inspectClusterTarget, inspectInstanceTarget, type TargetFacts } from './inspect-target';
 import { clusterSwapNames, duplicateNames, instanceSwapNames, type SwapNames } from './names';
@@ -117,6 +118,7 @@ export async function resolvePlan(clients: PlanClients, request: PlanRequest): P
   checkScripts(complete, clients.scriptRunnerConfigured);
   checkPreserve(complete);
   checkCopy(complete);
+  await checkGroups(clients.rds, complete.file, file, restoredEngine(file, source));
   return complete;
 }
 

@@ -190,7 +190,10 @@ export async function sendRestore(rds: RDSClient, plan: Plan): Promise<void> {
         DBClusterIdentifier: target.temporaryId,
         SnapshotIdentifier: snapshot ?? undefined,
         Engine: plan.engine,
-        EngineVersion: file.target.engineVersion,
+        // Without EngineVersion RDS restores to the Region's default version, not the snapshot's
+        // (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBClusterFromSnapshot.html);
+        // the plan checked the file's version against the snapshot's and the groups against both.
+        EngineVersion: file.target.engineVersion ?? knownVersion(plan.engineVersion),
         ...settings,
       }),
     );
@@ -206,4 +209,9 @@ export async function sendRestore(rds: RDSClient, plan: Plan): Promise<void> {
       ...settings,
     }),
   );
+}
+
+/** The source's engine version, unless RDS did not report it (the plan then records "unknown"). */
+function knownVersion(version: string): string | undefined {
+  return version === 'unknown' ? undefined : version;
 }

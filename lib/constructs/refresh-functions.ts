@@ -70,6 +70,7 @@ export class RefreshFunctions extends Construct {
 
     this.plan = fn('Plan', 'plan', 'handler', 'Validate, resolve and guard a refresh; take the lock');
     can.readRds(this.plan);
+    can.readGroups(this.plan);
     can.describeKeys(this.plan);
     can.useSecrets(this.plan, ['DescribeSecret']);
     props.history.bindReadWrite(this.plan);

@@ -69,6 +69,22 @@ export class RefreshPermissions {
     );
   }
 
+  /** Describe the parameter and option groups the plan checks against the engine version of the copy. */
+  readGroups(grantee: IGrantable): void {
+    this.add(
+      grantee,
+      new PolicyStatement({
+        actions: [
+          'rds:DescribeDBParameterGroups',
+          'rds:DescribeDBClusterParameterGroups',
+          'rds:DescribeOptionGroups',
+        ],
+        resources: ['pg', 'cluster-pg', 'og'].map((type) => this.rdsArn(type)),
+      }),
+      "Group names come from refresh files and live targets at run time; the describe actions only read this account's parameter and option groups",
+    );
+  }
+
   /**
    * Create databases (restores, Aurora instances, read replicas), only when the request tags them
    * refreshable. RDS authorizes a restore against every resource it names (the source or its snapshot,

@@ -23,6 +23,8 @@ export interface SeedDatabase {
   readonly id: string;
   /** RDS engine: mysql, mariadb or postgres. */
   readonly engine: 'mysql' | 'mariadb' | 'postgres';
+  /** @default - the engine's default version in local mode */
+  readonly engineVersion?: string;
   readonly databaseName: string;
   /** Customers to create (with about three orders each); 0 creates the schema only. */
   readonly customers: number;
@@ -51,6 +53,7 @@ export async function seedDatabase(clients: LocalClients, seed: SeedDatabase): P
     new CreateDBInstanceCommand({
       DBInstanceIdentifier: seed.id,
       Engine: seed.engine,
+      EngineVersion: seed.engineVersion,
       DBInstanceClass: 'db.t4g.micro',
       AllocatedStorage: 20,
       MasterUsername: ADMIN_USER,

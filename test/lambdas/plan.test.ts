@@ -33,6 +33,7 @@ import { PlanSchema } from '../../lambdas/shared/run/plan';
 import { awsError } from '../fixtures/aws-errors';
 import {
   describesCluster,
+  describesGroups,
   describesInstance,
   describesNothing,
   RDS_ARN,
@@ -106,6 +107,16 @@ const REPLICA: DBInstance = {
   ReadReplicaSourceDBInstanceIdentifier: 'app1-dev',
 };
 
+/** The parameter and option groups the live targets of these tests use, of the families their sources run. */
+const GROUPS = {
+  parameterGroups: { 'app1-mysql80': 'mysql8.0', 'shop-aurora-instances': 'aurora-mysql8.0' },
+  clusterParameterGroups: { 'shop-aurora-mysql80': 'aurora-mysql8.0' },
+  optionGroups: {
+    'app1-mysql80-options': { engine: 'mysql', majorVersion: '8.0' },
+    'app1-mysql57-options': { engine: 'mysql', majorVersion: '5.7' },
+  },
+};
+
 function refreshFile(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(__dirname, '../../refresh-files', name), 'utf8'));
 }
@@ -147,6 +158,7 @@ beforeEach(() => {
   kms.reset();
   ddb.reset();
   describesNothing(rds);
+  describesGroups(rds, GROUPS);
   secret();
   kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k', KeyState: 'Enabled' } });
   ddb.on(QueryCommand).resolves({ Items: [] });
@@ -536,12 +548,18 @@ describe('planRefresh for an RDS instance', () => {
   });
 
   it('plans the per-step example file of the blog post', async () => {
-    describesInstance(rds, 'mysqlinstp', { ...SOURCE, DbiResourceId: 'db-MYSQLINSTP' });
+    // The blog's target names default.mysql5.7: its source runs MySQL 5.7.
+    describesInstance(rds, 'mysqlinstp', {
+      ...SOURCE,
+      EngineVersion: '5.7.44',
+      DbiResourceId: 'db-MYSQLINSTP',
+    });
     describesInstance(rds, 'mysqlinstd', {
       ...TARGET,
       StorageType: 'gp2',
       Iops: undefined,
       StorageThroughput: undefined,
+      OptionGroupMemberships: [{ OptionGroupName: 'app1-mysql57-options' }],
       ReadReplicaDBInstanceIdentifiers: ['mysqlinstdrepl1'],
     });
     describesInstance(rds, 'mysqlinstdrepl1', REPLICA);
@@ -566,7 +584,7 @@ describe('planRefresh for an RDS instance', () => {
       storageType: 'gp2',
       subnetGroup: 'db-sub-grp-virginia',
       parameterGroup: 'default.mysql5.7',
-      optionGroup: 'app1-mysql80-options',
+      optionGroup: 'app1-mysql57-options',
     });
     expect(plan.renames.map((rename) => rename.from)).toEqual([
       'mysqlinstdrepl1',
@@ -926,6 +944,15 @@ describe('planRefresh guards', () => {
         return rdsFile();
       },
       /Instance .*:db:app1-dev-ro of target app1-dev is "modifying"; it must be available/,
+    ],
+    [
+      "fails when the live target's parameter group is of an older version's family than the source runs",
+      () => {
+        liveRds();
+        describesInstance(rds, 'app1-prod', { ...SOURCE, EngineVersion: '8.4.3' });
+        return rdsFile();
+      },
+      /The live target's parameter group \(target.parameterGroup\) is "app1-mysql80", a DB parameter group of family mysql8.0, but the copy will run mysql 8.4.3 \(family mysql8.4\)/,
     ],
     [
       'fails when the file sets gp3 IOPS for a copy below the threshold',

@@ -271,6 +271,23 @@ describe('startRestore for an Aurora cluster', () => {
     expect(rds).not.toHaveReceivedCommand(RestoreDBClusterToPointInTimeCommand);
   });
 
+  it("restores a cluster snapshot at the snapshot's engine version when the file names none", async () => {
+    const snapshot = 'app2-prod-2026-11-20';
+    const plan = withRestore(
+      auroraPlan(),
+      { type: 'fromsnapshot', snapshot },
+      { snapshot, engineVersion: '16.4' },
+    );
+
+    await startRestore(client, plan, now);
+
+    expect(rds).toHaveReceivedCommandWith(RestoreDBClusterFromSnapshotCommand, {
+      SnapshotIdentifier: snapshot,
+      Engine: 'aurora-postgresql',
+      EngineVersion: '16.4',
+    });
+  });
+
   it('names a source cluster in another account by its ARN', async () => {
     const arn = 'arn:aws:rds:eu-west-1:444455556666:cluster:app2-prod';
 

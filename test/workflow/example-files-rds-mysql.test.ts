@@ -272,9 +272,11 @@ describe('refresh-files/rds-mysql-restorepoint.json', () => {
 describe('refresh-files/blog-per-step-rds-mysql.json', () => {
   it('runs the per-step blog file as written: restore, scripts from its prefix, replica, password, record, its topic', async () => {
     const secretName = '/development/app1/mysqlinstd';
+    // The blog's file names the parameter group default.mysql5.7: its source runs MySQL 5.7.
     const source = await test.seed({
       id: 'mysqlinstp',
       engine: 'mysql',
+      engineVersion: '5.7.44',
       databaseName: DATABASE,
       customers: 120,
       tags: PRODUCTION,

@@ -3,11 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { inspectClusterTarget, inspectInstanceTarget } from '../../../lambdas/plan/inspect-target';
 import { GuardError } from '../../../lambdas/shared/errors';
-import {
-  AuroraRefreshFileSchema,
-  RdsRefreshFileSchema,
-} from '../../../lambdas/shared/refresh-model/refresh-file-schema';
 import { awsError } from '../../fixtures/aws-errors';
+import { auroraFile, rdsFile } from '../../fixtures/concise-files';
 import {
   describesCluster,
   describesInstance,
@@ -18,28 +15,6 @@ import {
 
 const rds = mockClient(RDSClient);
 const client = new RDSClient({ region: 'eu-west-1' });
-
-function rdsFile(target: Record<string, unknown> = {}) {
-  return RdsRefreshFileSchema.parse({
-    application: 'app1',
-    environment: 'development',
-    service: 'rds',
-    source: { instance: 'app1-prod' },
-    target: { instance: 'app1-dev', ...target },
-    restore: { type: 'latestpoint' },
-  });
-}
-
-function auroraFile(target: Record<string, unknown> = {}) {
-  return AuroraRefreshFileSchema.parse({
-    application: 'shop',
-    environment: 'integration',
-    service: 'aurora',
-    source: { cluster: 'shop-prod' },
-    target: { cluster: 'shop-int', ...target },
-    restore: { type: 'fastcloning' },
-  });
-}
 
 /** A refreshable instance: the target checks pass unless `settings` say otherwise. */
 function instance(id: string, settings: DBInstance = {}): void {

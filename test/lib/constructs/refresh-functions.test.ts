@@ -116,6 +116,29 @@ describe('RefreshFunctions', () => {
     },
   );
 
+  it('lets the plan read the parameter and option groups it checks, and only read them', () => {
+    const planRole = stack.getLogicalId(stack.functions.plan.role?.node.defaultChild as never);
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: planRole }] },
+    });
+    const actions = Object.values(policies).flatMap((policy) =>
+      (
+        policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }
+      ).Properties.PolicyDocument.Statement.flatMap(actionsOf),
+    );
+
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'rds:DescribeDBParameterGroups',
+        'rds:DescribeDBClusterParameterGroups',
+        'rds:DescribeOptionGroups',
+      ]),
+    );
+    expect(
+      actions.filter((action) => action.startsWith('rds:') && !/^rds:(Describe|List)/.test(action)),
+    ).toEqual([]);
+  });
+
   it('creates databases only when the request tags them refreshable', () => {
     const creates = statements().filter((statement) =>
       actionsOf(statement).some((action) => action.startsWith('rds:Restore')),
