@@ -50,11 +50,34 @@ const PROVISIONED_IOPS = { min: 1000, max: 256000, ratio: [0.5, 50], minStorageG
 export function copyStorage(settings: Target, fromFile: Target, copy: CopyStorageFacts): Target {
   const size = copy.allocatedStorageGiB;
   const type = settings.storageType;
-  if (type === 'gp3') return gp3Storage(settings, fromFile, copy.engine, size);
-  if ((type === 'io1' || type === 'io2') && size !== undefined) {
-    return provisionedIops(settings, fromFile, type, size);
+  const performance =
+    type === 'gp3'
+      ? gp3Storage(settings, fromFile, copy.engine, size)
+      : (type === 'io1' || type === 'io2') && size !== undefined
+        ? provisionedIops(settings, fromFile, type, size)
+        : settings;
+  return size === undefined ? performance : autoscaling(performance, fromFile, size);
+}
+
+/**
+ * Storage autoscaling's maximum threshold must be "at least 10% greater than the current allocated
+ * storage" (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.Autoscaling.html): the
+ * target's limit may be too low for a copy of a larger source, and is then left out (autoscaling stays off).
+ */
+function autoscaling(settings: Target, fromFile: Target, size: number): Target {
+  const limit = settings.maxAllocatedStorageGiB;
+  const minimum = Math.ceil((size * 11) / 10);
+  if (limit === undefined || limit >= minimum) return settings;
+  if (fromFile.maxAllocatedStorageGiB !== undefined) {
+    throw new GuardError(
+      `target.maxAllocatedStorageGiB is ${limit}, but the copy gets the source's ${size} GiB and RDS needs a limit at least 10% above it; set target.maxAllocatedStorageGiB to ${minimum} or more, or remove it`,
+    );
   }
-  return settings;
+  logger.info("Not carrying the target's storage autoscaling limit over: the copy starts above it", {
+    maxAllocatedStorageGiB: limit,
+    allocatedStorageGiB: size,
+  });
+  return { ...settings, maxAllocatedStorageGiB: undefined };
 }
 
 function gp3Storage(settings: Target, fromFile: Target, engine: Engine, size: number | undefined): Target {

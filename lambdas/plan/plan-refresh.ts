@@ -41,6 +41,11 @@ export interface PlanClients {
    * tell (`dbrefresh plan`), which leaves the check to the scripts step.
    */
   readonly scriptRunnerConfigured?: boolean;
+  /**
+   * Whether the functions that connect to databases run in the databases' VPC; undefined when the caller
+   * cannot tell (`dbrefresh plan`), which leaves the check to the steps.
+   */
+  readonly databaseFunctionsInVpc?: boolean;
 }
 
 export interface PlanRequest {
@@ -117,7 +122,7 @@ export async function resolvePlan(clients: PlanClients, request: PlanRequest): P
   await checkKeys(clients.kms, file, source);
   checkScripts(complete, clients.scriptRunnerConfigured);
   checkPreserve(complete);
-  checkCopy(complete);
+  checkCopy(complete, { databaseFunctionsInVpc: clients.databaseFunctionsInVpc });
   await checkGroups(clients.rds, complete.file, file, restoredEngine(file, source));
   return complete;
 }

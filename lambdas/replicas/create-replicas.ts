@@ -130,7 +130,8 @@ type ReplicaSettings = Omit<
 >;
 
 /**
- * The settings every replica shares: the target as source, the run's tags, the target's network. The
+ * The settings every replica shares: the target as source, the run's tags, the target's network, public
+ * accessibility and CA certificate. The
  * target's parameter group is named only where RDS accepts it on CreateDBInstanceReadReplica: "Specifying a
  * parameter group for this operation is only supported for MySQL DB instances for cross-Region read
  * replicas, for Multi-AZ DB cluster read replica instances, for Db2 DB instances, and for Oracle DB
@@ -153,6 +154,9 @@ function replicaTemplate(plan: Plan): ReplicaSettings {
     VpcSecurityGroupIds: target.securityGroupIds,
     DBParameterGroupName: plan.engineFamily === 'oracle' ? target.parameterGroup : undefined,
     CopyTagsToSnapshot: target.copyTagsToSnapshot,
+    // Created after the swap from the masked target, so as reachable as the target is.
+    PubliclyAccessible: target.publiclyAccessible ?? false,
+    CACertificateIdentifier: target.caCertificate,
   };
 }
 

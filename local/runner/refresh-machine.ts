@@ -38,11 +38,24 @@ export interface LocalResources {
 }
 
 /**
+ * The network local mode is deployed in: its databases are private (the copy is restored not publicly
+ * accessible) and the functions that connect to them run in their network, as the stack must be deployed
+ * on AWS for scripts and preserve to reach the copy. Locally every engine listens on 127.0.0.1, so the ids
+ * are names only.
+ */
+const LOCAL_DATABASE_NETWORK = {
+  vpcId: 'vpc-local',
+  subnetIds: ['subnet-local-a', 'subnet-local-b'],
+  securityGroupIds: ['sg-local-databases'],
+};
+
+/**
  * Synthesizes the real stack in-process (no bundling) and returns its state machine definition with
  * each Task state mapped to the function the template gives it, as Lambda would run it.
  */
 export function loadRefreshMachine(resources: LocalResources): RefreshMachine {
   const stack = new RefreshStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'DbRefresh', {
+    databaseNetwork: LOCAL_DATABASE_NETWORK,
     scriptRunnerInstanceId: resources.scriptRunner?.instanceId,
     scriptRunnerCommand: resources.scriptRunner?.command,
   });

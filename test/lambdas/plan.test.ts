@@ -497,6 +497,45 @@ describe('planRefresh for an RDS instance', () => {
     });
   });
 
+  describe('functions outside any VPC', () => {
+    const outside = { ...clients, databaseFunctionsInVpc: false };
+    const scripts = { bucket: 'app1-refresh-scripts', keys: ['01-mask.sql'] };
+
+    it.each([
+      [
+        'scripts run in Lambda',
+        { scripts },
+        /asks for scripts \(run in Lambda\), which connect to the copy of app1-dev/,
+      ],
+      ['preserved data', { preserve: { tables: ['app1.settings'] } }, /asks for preserve, which connect/],
+    ])('fails, changing nothing, for %s: the copy stays private', async (_what, section, message) => {
+      liveRds();
+
+      const planning = planRefresh(outside, request(rdsFile(section)));
+
+      await expect(planning).rejects.toThrow(GuardError);
+      await expect(planning).rejects.toThrow(message);
+      await expect(planning).rejects.toThrow(
+        /Deploy the stack in the databases' network \(cdk deploy -c vpcId=vpc-\.\.\. -c subnetIds=subnet-a,subnet-b -c securityGroupIds=sg-\.\.\.\)/,
+      );
+      expectNothingWritten();
+    });
+
+    it('plans scripts on the runner instance, and any script in a VPC or when the caller cannot tell', async () => {
+      liveRds();
+      const ec2 = rdsFile({ scripts: { ...scripts, method: 'ec2' } });
+
+      const onRunner = await planRefresh({ ...outside, scriptRunnerConfigured: true }, request(ec2));
+      const inVpc = await planRefresh(
+        { ...clients, databaseFunctionsInVpc: true },
+        request(rdsFile({ scripts })),
+      );
+      const unknown = await planRefresh(clients, request(rdsFile({ scripts })));
+
+      for (const { plan } of [onRunner, inVpc, unknown]) expect(plan.steps.scripts).toBe(true);
+    });
+  });
+
   it('restores a restorepoint inside the restorable window at that time', async () => {
     liveRds();
     rds.on(DescribeDBInstanceAutomatedBackupsCommand, { DbiResourceId: 'db-APP1PROD' }).resolves({

@@ -86,6 +86,23 @@ describe('startReplicas', () => {
     expect(poll).toEqual(startPoll(now, { expectedSeconds: 600, timeoutSeconds: 4 * 3600 }));
   });
 
+  it("gives the replicas the target's public accessibility and CA certificate, private by default", async () => {
+    replicaMissing();
+    const base = planWithNetwork();
+    const target = { ...base.file.target, publiclyAccessible: true, caCertificate: 'rds-ca-rsa2048-g1' };
+
+    await startReplicas(client, { ...base, file: { ...base.file, target } as Plan['file'] }, now);
+    await startReplicas(client, rdsPlan(), now);
+
+    expect(rds).toHaveReceivedNthCommandWith(2, CreateDBInstanceReadReplicaCommand, {
+      PubliclyAccessible: true,
+      CACertificateIdentifier: 'rds-ca-rsa2048-g1',
+    });
+    expect(rds).toHaveReceivedNthCommandWith(4, CreateDBInstanceReadReplicaCommand, {
+      PubliclyAccessible: false,
+    });
+  });
+
   it('leaves the parameter group out for a same-Region MySQL replica, which RDS refuses to name one', async () => {
     replicaMissing();
 

@@ -126,3 +126,32 @@ describe('copyStorage for other storage', () => {
     expect(copyStorage(unknown, file(), { engine: 'mysql', allocatedStorageGiB: 20 })).toEqual(unknown);
   });
 });
+
+describe('copyStorage for storage autoscaling', () => {
+  it('keeps a limit at least 10% above the copy', () => {
+    const settings = live({ storageType: 'gp2', maxAllocatedStorageGiB: 110 });
+
+    expect(copyStorage(settings, file(), { engine: 'mysql', allocatedStorageGiB: 100 })).toEqual(settings);
+  });
+
+  it("leaves out the target's limit when the copy starts above it", () => {
+    const settings = live({ storageType: 'gp2', maxAllocatedStorageGiB: 200 });
+
+    const copy = copyStorage(settings, file(), { engine: 'mysql', allocatedStorageGiB: 500 });
+
+    expect(copy.maxAllocatedStorageGiB).toBeUndefined();
+  });
+
+  it("rejects the file's limit below 10% above the copy, naming the least it may be", () => {
+    const settings = live({ maxAllocatedStorageGiB: 105 });
+
+    expect(() =>
+      copyStorage(settings, file({ maxAllocatedStorageGiB: 105 }), {
+        engine: 'mysql',
+        allocatedStorageGiB: 100,
+      }),
+    ).toThrow(
+      "target.maxAllocatedStorageGiB is 105, but the copy gets the source's 100 GiB and RDS needs a limit at least 10% above it; set target.maxAllocatedStorageGiB to 110 or more",
+    );
+  });
+});

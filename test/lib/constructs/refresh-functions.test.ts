@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RefreshStack } from '../../../lib/refresh-stack';
 
 const stack = new RefreshStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'DbRefresh');
@@ -221,6 +221,13 @@ describe('RefreshFunctions', () => {
     }
   });
 
+  it('tells the plan that the database functions run outside any VPC', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Environment: { Variables: Match.objectLike({ DATABASE_NETWORK: 'none' }) },
+    });
+  });
+
   it('runs the scripts step for up to 15 minutes', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.check',
@@ -239,6 +246,9 @@ describe('RefreshStack with a database network', () => {
     Template.fromStack(inVpc).hasResourceProperties('AWS::Lambda::Function', {
       Timeout: 900,
       VpcConfig: { SubnetIds: ['subnet-a', 'subnet-b'], SecurityGroupIds: ['sg-1'] },
+    });
+    Template.fromStack(inVpc).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DATABASE_NETWORK: 'vpc' }) },
     });
     for (const handler of ['index.capture', 'index.reapply']) {
       Template.fromStack(inVpc).hasResourceProperties('AWS::Lambda::Function', {
