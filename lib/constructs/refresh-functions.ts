@@ -200,6 +200,7 @@ export class RefreshFunctions extends Construct {
       can.readRds(f);
       can.changeRefreshable(f);
       can.startRefreshable(f);
+      can.manageFinalSnapshots(f);
     }
 
     this.rollback = pair('Rollback', 'rollback', 'undo a failed refresh');

@@ -1,7 +1,7 @@
 import { ArnFormat, type Stack } from 'aws-cdk-lib';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
-import { REFRESHABLE_TAG } from '../../lambdas/shared/aws/rds';
+import { FINAL_SNAPSHOT_TAG_KEY, REFRESHABLE_TAG } from '../../lambdas/shared/aws/rds';
 import { acknowledgeWildcards } from './acknowledge';
 
 /** Tag that a hook function must carry before dbrefresh may invoke it. */
@@ -179,6 +179,38 @@ export class RefreshPermissions {
         conditions: { StringEquals: REFRESHABLE_RESOURCE },
       }),
       'Replica names come from refresh files at run time; rebooting requires aws:ResourceTag dbrefresh:refreshable=true on the instance',
+    );
+  }
+
+  /**
+   * Keep the final snapshots of old targets to the number the refresh files ask for: tag a final snapshot
+   * with the target it holds (DeleteDBInstance and DeleteDBCluster take no tags for it), and delete the
+   * older ones, only snapshots named as dbrefresh names final snapshots and carrying that tag.
+   */
+  manageFinalSnapshots(grantee: IGrantable): void {
+    const finalSnapshots = [
+      this.rdsArn('snapshot', '*-old-*-final'),
+      this.rdsArn('cluster-snapshot', '*-old-*-final'),
+    ];
+    const reason =
+      'Final snapshot names derive from refresh-file targets at run time; only snapshots named <target>-old-<run>-final, tagged with the dbrefresh final-snapshot key only, and deleted only when they carry it';
+    this.add(
+      grantee,
+      new PolicyStatement({
+        actions: ['rds:AddTagsToResource'],
+        resources: finalSnapshots,
+        conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [FINAL_SNAPSHOT_TAG_KEY] } },
+      }),
+      reason,
+    );
+    this.add(
+      grantee,
+      new PolicyStatement({
+        actions: ['rds:DeleteDBSnapshot', 'rds:DeleteDBClusterSnapshot'],
+        resources: finalSnapshots,
+        conditions: { StringLike: { [`aws:ResourceTag/${FINAL_SNAPSHOT_TAG_KEY}`]: '?*' } },
+      }),
+      reason,
     );
   }
 

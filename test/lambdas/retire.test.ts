@@ -7,6 +7,7 @@ import {
   DeleteDBInstanceCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
   InvalidDBInstanceStateFault,
   ModifyDBClusterCommand,
   ModifyDBInstanceCommand,
@@ -59,7 +60,7 @@ function withSteps(plan: Plan, steps: Partial<Plan['steps']>): Plan {
   return { ...plan, steps: { ...plan.steps, ...steps } };
 }
 
-function withOldTarget(plan: Plan, oldTarget: { keepHours?: number; finalSnapshot?: boolean }): Plan {
+function withOldTarget(plan: Plan, oldTarget: NonNullable<Plan['file']['oldTarget']>): Plan {
   return { ...plan, file: { ...plan.file, oldTarget } as Plan['file'] };
 }
 
@@ -104,7 +105,7 @@ describe('retire an RDS instance (delete)', () => {
     expect(rds).toHaveReceivedCommandWith(DeleteDBInstanceCommand, {
       DBInstanceIdentifier: OLD_RDS,
       SkipFinalSnapshot: true,
-      DeleteAutomatedBackups: false,
+      DeleteAutomatedBackups: true,
     });
     expect(
       rds.commandCalls(DeleteDBInstanceCommand)[0]?.args[0].input.FinalDBSnapshotIdentifier,
@@ -121,8 +122,30 @@ describe('retire an RDS instance (delete)', () => {
       DBInstanceIdentifier: OLD_RDS,
       SkipFinalSnapshot: false,
       FinalDBSnapshotIdentifier: `${OLD_RDS}-final`,
+      DeleteAutomatedBackups: true,
+    });
+  });
+
+  it("keeps the old target's automated backups when the refresh file says so", async () => {
+    instance(OLD_RDS, 'available');
+
+    await startRetire(client, withOldTarget(plan, { keepAutomatedBackups: true }), now);
+
+    expect(rds).toHaveReceivedCommandWith(DeleteDBInstanceCommand, {
+      DBInstanceIdentifier: OLD_RDS,
       DeleteAutomatedBackups: false,
     });
+  });
+
+  it('is done only once the final snapshots the file keeps are sorted out', async () => {
+    rds.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [{ DBSnapshotIdentifier: `${OLD_RDS}-final`, Status: 'creating' }],
+    });
+
+    const next = await checkRetire(client, withOldTarget(plan, { finalSnapshot: true }), poll, later);
+
+    expect(next.done).toBe(false);
+    expect(rds).toHaveReceivedCommandWith(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' });
   });
 
   it('turns deletion protection off first and deletes at the next check', async () => {
@@ -261,6 +284,18 @@ describe('retire an Aurora cluster (delete)', () => {
     expect(rds).toHaveReceivedCommandWith(DeleteDBClusterCommand, {
       DBClusterIdentifier: OLD_CLUSTER,
       SkipFinalSnapshot: true,
+      DeleteAutomatedBackups: true,
+    });
+  });
+
+  it("keeps the old cluster's automated backups when the refresh file says so", async () => {
+    cluster(OLD_CLUSTER, 'available');
+
+    await checkRetire(client, withOldTarget(plan, { keepAutomatedBackups: true }), poll, later);
+
+    expect(rds).toHaveReceivedCommandWith(DeleteDBClusterCommand, {
+      DBClusterIdentifier: OLD_CLUSTER,
+      DeleteAutomatedBackups: false,
     });
   });
 

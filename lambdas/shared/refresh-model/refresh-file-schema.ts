@@ -295,6 +295,9 @@ const preserve = z
     'What the target keeps across the refresh: rows of tables (settings, feature flags) and users with their passwords and privileges. Read from the live target before the restore (the first refresh of a new target has nothing to keep) and written into the copy before the swap; MySQL, MariaDB and PostgreSQL only.',
   );
 
+/** How many final snapshots of a target dbrefresh keeps when the file says `finalSnapshot: true`. */
+export const DEFAULT_FINAL_SNAPSHOTS_KEPT = 3;
+
 const oldTarget = z
   .strictObject({
     keepHours: z
@@ -307,8 +310,29 @@ const oldTarget = z
       )
       .optional(),
     finalSnapshot: z
+      .union([
+        z.boolean(),
+        z.strictObject({
+          keep: z
+            .number()
+            .int()
+            .min(1)
+            .max(100)
+            .describe(
+              `How many of the final snapshots dbrefresh took of this target to keep, newest first; older ones are deleted. Default: ${DEFAULT_FINAL_SNAPSHOTS_KEPT}.`,
+            )
+            .optional(),
+        }),
+      ])
+      .describe(
+        `Take a final snapshot when the old target is deleted: true (keeping the newest ${DEFAULT_FINAL_SNAPSHOTS_KEPT} of this target) or { "keep": n }. Only snapshots dbrefresh took of this target are ever deleted. Default: false.`,
+      )
+      .optional(),
+    keepAutomatedBackups: z
       .boolean()
-      .describe('Take a final snapshot when the old target is deleted. Default: false.')
+      .describe(
+        "Keep the old target's automated backups when it is deleted, until their retention period ends, instead of deleting them with it. Default: false.",
+      )
       .optional(),
   })
   .describe('What happens to the old target after a successful swap.');

@@ -139,6 +139,25 @@ describe('RefreshFunctions', () => {
     ).toEqual([]);
   });
 
+  it('lets the retire steps delete only final snapshots dbrefresh tagged, and tag them only with that key', () => {
+    const onSnapshots = statements().filter(
+      (statement) =>
+        actionsOf(statement).some((action) =>
+          /^rds:(DeleteDB(Cluster)?Snapshot|AddTagsToResource)$/.test(action),
+        ) && JSON.stringify(statement.Resource).includes('-old-*-final'),
+    );
+
+    expect(onSnapshots).toHaveLength(8);
+    for (const statement of onSnapshots) {
+      expect(JSON.stringify(statement.Resource)).not.toMatch(/snapshot:\*"/);
+      expect(statement.Condition).toEqual(
+        actionsOf(statement).includes('rds:AddTagsToResource')
+          ? { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['dbrefresh:final-snapshot-of'] } }
+          : { StringLike: { 'aws:ResourceTag/dbrefresh:final-snapshot-of': '?*' } },
+      );
+    }
+  });
+
   it('creates databases only when the request tags them refreshable', () => {
     const creates = statements().filter((statement) =>
       actionsOf(statement).some((action) => action.startsWith('rds:Restore')),

@@ -931,6 +931,16 @@ const cases: Case[] = [
     message: /not an allowed value/,
     expected: /aurora/,
   },
+  {
+    name: 'final snapshot retention of none',
+    base: rds,
+    change: (f) => {
+      f.oldTarget = { finalSnapshot: { keep: 0 } };
+    },
+    path: '$.oldTarget.finalSnapshot.keep',
+    message: /too small|at least|>=/,
+    expected: /How many of the final snapshots/,
+  },
 ];
 
 describe('parseRefreshFile with invalid files', () => {
