@@ -1,11 +1,11 @@
-import { ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
+import { DescribeDBSnapshotsCommand, ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
 import { describeInstance, sleep } from './examples/example-helpers';
 import { openTestAccount, type TestAccount } from './refresh-fixture';
 
 /**
- * Settings a restore does not keep, carried over from the live target by the real state machine in local
- * mode (issue #11 §3.12): the copy is restored private and gets the target's public accessibility once it
- * is masked and swapped.
+ * What a refresh keeps of the live target, through the real state machine in local mode (issue #11 §3):
+ * the settings a restore does not keep (the copy is restored private and gets the target's public
+ * accessibility once it is masked and swapped), and the final snapshots of old targets, kept to a count.
  */
 
 const DATABASE = 'app1';
@@ -72,4 +72,47 @@ describe('settings a restore does not keep', () => {
     expect(refreshed).toMatchObject({ PubliclyAccessible: true, DBInstanceStatus: 'available' });
     expect((await test.tags('app1-pub'))['dbrefresh:source']).toBe('app1-prod');
   }, 120_000);
+});
+
+describe('final snapshots of old targets', () => {
+  it('keeps only the newest final snapshots of the target that the file keeps, tagged as its own', async () => {
+    // given
+    const secretName = '/development/app1/app1-ret';
+    await test.seed({
+      id: 'app1-ret',
+      engine: 'mysql',
+      databaseName: DATABASE,
+      customers: 5,
+      tags: { 'dbrefresh:refreshable': 'true' },
+      secretName,
+    });
+    const file = {
+      application: 'app1',
+      environment: 'development',
+      service: 'rds',
+      engine: 'mysql',
+      source: { instance: 'app1-prod' },
+      target: { instance: 'app1-ret' },
+      restore: { type: 'latestpoint' },
+      replicas: [],
+      adminPassword: { secretName },
+      oldTarget: { finalSnapshot: { keep: 1 } },
+    };
+
+    // when
+    const first = await test.refresh(file, 'retention-first');
+    const second = await test.refresh(file, 'retention-second');
+
+    // then
+    expect([first.status, second.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    const secondRun = (await test.recordOf('app1-ret', 'retention-second'))?.runId;
+    const finals = async () =>
+      ((await test.clients.rds.send(new DescribeDBSnapshotsCommand({}))).DBSnapshots ?? []).filter(
+        (snapshot) => snapshot.DBSnapshotIdentifier?.startsWith('app1-ret-old-'),
+      );
+    while ((await finals()).length > 1) await sleep(200);
+    const [kept] = await finals();
+    expect(kept?.DBSnapshotIdentifier).toBe(`app1-ret-old-${secondRun}-final`);
+    expect(kept?.TagList).toContainEqual({ Key: 'dbrefresh:final-snapshot-of', Value: 'app1-ret' });
+  }, 180_000);
 });
