@@ -5,6 +5,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { SDK_CLIENT_CONFIG } from '../shared/aws/transient';
+import { DATABASE_NETWORK_ENV, databaseFunctionsInVpc } from '../shared/database-network';
 import { requireEnv } from '../shared/env';
 import { stepHandler } from '../shared/handler';
 import { RunInputSchema } from '../shared/run/run-state';
@@ -17,6 +18,7 @@ const clients = {
   history: DynamoDBDocumentClient.from(new DynamoDBClient(SDK_CLIENT_CONFIG)),
   historyTable: requireEnv('HISTORY_TABLE_NAME'),
   scriptRunnerConfigured: (process.env.SCRIPT_RUNNER_INSTANCE_ID ?? '') !== '',
+  databaseFunctionsInVpc: databaseFunctionsInVpc(process.env[DATABASE_NETWORK_ENV]),
 };
 
 /** The plan task passes the execution input with the execution's ARN and start time. */

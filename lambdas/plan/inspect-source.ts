@@ -26,6 +26,11 @@ export interface SourceFacts {
   readonly kmsKeyId?: string;
   /** The source's instance class (Aurora: its writer's), the default for a target created by its first refresh. */
   readonly instanceClass?: string;
+  /**
+   * RDS: the allocated storage of the source or its snapshot in GiB, which the copy gets (the restore sets
+   * none), and which decides the IOPS and throughput RDS accepts for it.
+   */
+  readonly allocatedStorageGiB?: number;
 }
 
 /**
@@ -59,6 +64,7 @@ async function inspectInstanceSource(
     engineVersion: instance.EngineVersion ?? 'unknown',
     kmsKeyId: instance.KmsKeyId,
     instanceClass: instance.DBInstanceClass,
+    allocatedStorageGiB: instance.AllocatedStorage,
   };
   if (restore.type === 'fromsnapshot') {
     const snapshot =
@@ -285,6 +291,7 @@ function snapshotFacts(sourceId: string, snapshot: DBSnapshot): SourceFacts {
     ).toISOString(),
     snapshot: snapshot.DBSnapshotArn ?? snapshot.DBSnapshotIdentifier ?? null,
     kmsKeyId: snapshot.KmsKeyId,
+    allocatedStorageGiB: snapshot.AllocatedStorage,
   };
 }
 

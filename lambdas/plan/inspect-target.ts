@@ -164,9 +164,28 @@ function carriedOverInstanceSettings(instance: DBInstance): RdsRefreshFile['targ
     copyTagsToSnapshot: instance.CopyTagsToSnapshot,
     autoMinorVersionUpgrade: instance.AutoMinorVersionUpgrade,
     backupRetentionDays: instance.BackupRetentionPeriod,
-    performanceInsights: instance.PerformanceInsightsEnabled,
     monitoringIntervalSeconds: monitoringInterval(instance.MonitoringInterval),
     monitoringRoleArn: instance.MonitoringRoleArn,
+    maxAllocatedStorageGiB: instance.MaxAllocatedStorage,
+    backupWindow: instance.PreferredBackupWindow,
+    maintenanceWindow: instance.PreferredMaintenanceWindow,
+    ...instanceLevelSettings(instance),
+  };
+}
+
+/**
+ * Settings of an instance that a restore does not keep, which an RDS target and an Aurora cluster's writer
+ * both have: public accessibility, the CA certificate and Performance Insights (its key and retention are
+ * carried only with it on).
+ */
+function instanceLevelSettings(instance: DBInstance | undefined) {
+  const insights = instance?.PerformanceInsightsEnabled;
+  return {
+    performanceInsights: insights,
+    performanceInsightsKmsKeyId: insights ? instance?.PerformanceInsightsKMSKeyId : undefined,
+    performanceInsightsRetentionDays: insights ? instance?.PerformanceInsightsRetentionPeriod : undefined,
+    publiclyAccessible: instance?.PubliclyAccessible,
+    caCertificate: instance?.CACertificateIdentifier,
   };
 }
 
@@ -208,11 +227,16 @@ function carriedOverClusterSettings(
     copyTagsToSnapshot: cluster.CopyTagsToSnapshot,
     autoMinorVersionUpgrade: writer?.AutoMinorVersionUpgrade,
     backupRetentionDays: cluster.BackupRetentionPeriod,
-    performanceInsights: writer?.PerformanceInsightsEnabled,
     monitoringIntervalSeconds: monitoringInterval(writer?.MonitoringInterval),
     monitoringRoleArn: writer?.MonitoringRoleArn,
+    storageType: AURORA_STORAGE_TYPES.find((type) => type === cluster.StorageType),
+    backupWindow: cluster.PreferredBackupWindow,
+    maintenanceWindow: cluster.PreferredMaintenanceWindow,
+    ...instanceLevelSettings(writer),
   };
 }
+
+const AURORA_STORAGE_TYPES = ['aurora', 'aurora-iopt1'] as const;
 
 /**
  * A default option group ("default:mysql-8-0") is not carried over: the restore picks the default of the

@@ -16,6 +16,9 @@ import { errorsOf, formatProblem, parseRefreshFile, type RefreshFile } from '../
 import type { Plan } from '../shared/run/plan';
 import { runIdOf } from '../shared/run/run-id';
 import type { RunInput } from '../shared/run/run-state';
+import { checkCopy } from './copy-checks';
+import { copyStorage } from './copy-storage';
+import { checkGroups, restoredEngine } from './inspect-groups';
 import { inspectSecret } from './inspect-secret';
 import { engineFamily, inspectSource, type SourceFacts } from './inspect-source';
 import { inspectClusterTarget, inspectInstanceTarget, type TargetFacts } from './inspect-target';
@@ -38,6 +41,11 @@ export interface PlanClients {
    * tell (`dbrefresh plan`), which leaves the check to the scripts step.
    */
   readonly scriptRunnerConfigured?: boolean;
+  /**
+   * Whether the functions that connect to databases run in the databases' VPC; undefined when the caller
+   * cannot tell (`dbrefresh plan`), which leaves the check to the steps.
+   */
+  readonly databaseFunctionsInVpc?: boolean;
 }
 
 export interface PlanRequest {
@@ -114,6 +122,8 @@ export async function resolvePlan(clients: PlanClients, request: PlanRequest): P
   await checkKeys(clients.kms, file, source);
   checkScripts(complete, clients.scriptRunnerConfigured);
   checkPreserve(complete);
+  checkCopy(complete, { databaseFunctionsInVpc: clients.databaseFunctionsInVpc });
+  await checkGroups(clients.rds, complete.file, file, restoredEngine(file, source));
   return complete;
 }
 
@@ -140,6 +150,10 @@ async function planInstance(
   runId: string,
 ): Promise<PartialPlan> {
   const target = await inspectInstanceTarget(clients.rds, file);
+  const settings = copyStorage(target.settings, file.target, {
+    engine: engineFamily(source.engine),
+    allocatedStorageGiB: source.allocatedStorageGiB,
+  });
   const targetId = file.target.instance;
   const replicas = (file.replicas ?? target.liveReplicas).map((replica) => ({
     instance: replica.instance,
@@ -154,7 +168,7 @@ async function planInstance(
   );
   const resolved: RefreshFile = {
     ...file,
-    target: { ...target.settings, instance: targetId },
+    target: { ...settings, instance: targetId },
     replicas: replicas.map((replica) => ({ ...replica })),
   };
   return commonPlan(clients, resolved, target, swap, runId, source, 'instance');

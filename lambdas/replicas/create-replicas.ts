@@ -1,7 +1,10 @@
 import {
   CreateDBInstanceReadReplicaCommand,
   type CreateDBInstanceReadReplicaCommandInput,
+  type DBInstance,
+  ModifyDBInstanceCommand,
   type RDSClient,
+  RebootDBInstanceCommand,
   type Tag,
 } from '@aws-sdk/client-rds';
 import { createdByRun, findInstance } from '../shared/aws/rds';
@@ -42,8 +45,11 @@ export async function startReplicas(rds: RDSClient, plan: Plan, now: Date): Prom
 }
 
 /**
- * Checks whether every read replica is available.
+ * Checks whether every read replica is available with the target's parameter group in effect, and moves
+ * each one on: a replica created without the group (see replicaTemplate) gets it by ModifyDBInstance, then
+ * a reboot when RDS reports it pending one.
  * @throws TerminalStateError when a replica is stuck in a terminal status
+ * @throws DbRefreshError when RDS failed to apply the parameter group to a replica
  * @throws PollTimeoutError past the deadline
  */
 export async function checkReplicas(
@@ -61,9 +67,61 @@ export async function checkReplicas(
       );
     }
     if (!hasReachedStatus(replica.finalId, instance.DBInstanceStatus)) done = false;
+    else if (!(await parameterGroupInEffect(rds, instance, targetParameterGroup(plan)))) done = false;
   }
   const names = plan.replicas.map((replica) => replica.finalId).join(', ');
   return continuePoll(poll, now, done, `Creating read replicas ${names} of ${plan.target.id}`);
+}
+
+/**
+ * Whether an available replica runs with `wanted`; if not, takes the next step towards it. "When you
+ * associate a new DB parameter group with a DB instance, RDS applies the modified static and dynamic
+ * parameters only after the DB instance is rebooted"
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_RebootInstance.html), and RDS reports that
+ * as the group's ParameterApplyStatus "pending-reboot"
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBParameterGroupStatus.html).
+ */
+async function parameterGroupInEffect(
+  rds: RDSClient,
+  instance: DBInstance,
+  wanted: string | undefined,
+): Promise<boolean> {
+  const id = instance.DBInstanceIdentifier ?? '';
+  const group = instance.DBParameterGroups?.[0];
+  if (wanted === undefined || group === undefined) return true;
+  if (group.DBParameterGroupName !== wanted) {
+    await rds.send(
+      new ModifyDBInstanceCommand({
+        DBInstanceIdentifier: id,
+        DBParameterGroupName: wanted,
+        ApplyImmediately: true,
+      }),
+    );
+    logger.info('Applying the target parameter group to read replica', {
+      replica: id,
+      parameterGroup: wanted,
+    });
+    return false;
+  }
+  switch (group.ParameterApplyStatus) {
+    case 'pending-reboot':
+      await rds.send(new RebootDBInstanceCommand({ DBInstanceIdentifier: id }));
+      logger.info('Rebooting read replica so its parameter group takes effect', { replica: id });
+      return false;
+    case 'failed-to-apply':
+      throw new DbRefreshError(
+        `RDS could not apply the parameter group ${wanted} to read replica ${id} (failed-to-apply); check the group's parameters against the replica's class and engine, then re-run the refresh.`,
+      );
+    case 'applying':
+      return false;
+    default:
+      return true;
+  }
+}
+
+/** The DB parameter group the replicas get: the target's, which the refresh file or the live target names. */
+function targetParameterGroup(plan: Plan): string | undefined {
+  return plan.file.service === 'rds' ? plan.file.target.parameterGroup : undefined;
 }
 
 type ReplicaSettings = Omit<
@@ -71,7 +129,17 @@ type ReplicaSettings = Omit<
   'DBInstanceIdentifier' | 'DBInstanceClass' | 'Port'
 >;
 
-/** The settings every replica shares: the target as source, the run's tags, the target's network and parameters. */
+/**
+ * The settings every replica shares: the target as source, the run's tags, the target's network, public
+ * accessibility and CA certificate. The
+ * target's parameter group is named only where RDS accepts it on CreateDBInstanceReadReplica: "Specifying a
+ * parameter group for this operation is only supported for MySQL DB instances for cross-Region read
+ * replicas, for Multi-AZ DB cluster read replica instances, for Db2 DB instances, and for Oracle DB
+ * instances" (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstanceReadReplica.html).
+ * dbrefresh's replicas are same-Region instance replicas, so only Oracle's name it; the others take their
+ * source's group ("Amazon RDS uses the DBParameterGroup of the source DB instance for a same Region read
+ * replica"), and checkReplicas applies the target's group if that differs.
+ */
 function replicaTemplate(plan: Plan): ReplicaSettings {
   if (plan.file.service !== 'rds' || plan.target.kind !== 'instance') {
     throw new DbRefreshError(
@@ -84,8 +152,11 @@ function replicaTemplate(plan: Plan): ReplicaSettings {
     Tags: plan.tags,
     DBSubnetGroupName: target.subnetGroup,
     VpcSecurityGroupIds: target.securityGroupIds,
-    DBParameterGroupName: target.parameterGroup,
+    DBParameterGroupName: plan.engineFamily === 'oracle' ? target.parameterGroup : undefined,
     CopyTagsToSnapshot: target.copyTagsToSnapshot,
+    // Created after the swap from the masked target, so as reachable as the target is.
+    PubliclyAccessible: target.publiclyAccessible ?? false,
+    CACertificateIdentifier: target.caCertificate,
   };
 }
 

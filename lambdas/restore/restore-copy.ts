@@ -18,6 +18,7 @@ import type { NewInstance, Plan } from '../shared/run/plan';
 import {
   clusterMemberSettings,
   clusterRestoreSettings,
+  clusterSettingsAfterRestore,
   instanceRestoreSettings,
   instanceSettingsAfterRestore,
 } from './restore-settings';
@@ -79,7 +80,7 @@ async function advanceInstance(
   const id = plan.target.temporaryId;
   const instance = await findInstance(rds, id);
   if (!hasReachedStatus(id, instance?.DBInstanceStatus ?? 'creating')) return phase;
-  const later = instanceSettingsAfterRestore(file.target);
+  const later = instanceSettingsAfterRestore(file.target, file.restore.type);
   if (phase === RestorePhase.copy && later) {
     await rds.send(
       new ModifyDBInstanceCommand({ DBInstanceIdentifier: id, ApplyImmediately: true, ...later }),
@@ -103,16 +104,10 @@ async function advanceCluster(
   const cluster = await findResource(rds, 'cluster', clusterId);
   if (!hasReachedStatus(clusterId, cluster?.status ?? 'creating')) return phase;
   if (phase === RestorePhase.copy) {
-    if (file.target.serverless) {
+    const later = clusterSettingsAfterRestore(file.target);
+    if (later) {
       await rds.send(
-        new ModifyDBClusterCommand({
-          DBClusterIdentifier: clusterId,
-          ApplyImmediately: true,
-          ServerlessV2ScalingConfiguration: {
-            MinCapacity: file.target.serverless.minCapacity,
-            MaxCapacity: file.target.serverless.maxCapacity,
-          },
-        }),
+        new ModifyDBClusterCommand({ DBClusterIdentifier: clusterId, ApplyImmediately: true, ...later }),
       );
     }
     if (plan.writer) await createMember(rds, plan, file, plan.writer, 0);
@@ -162,7 +157,7 @@ export async function sendRestore(rds: RDSClient, plan: Plan): Promise<void> {
   const { file, target, restorePoint, snapshot } = plan;
   const sourceId = isCrossAccount(plan) ? plan.source.arn : plan.source.id;
   if (file.service === 'rds') {
-    const settings = instanceRestoreSettings(file.target, plan.tags);
+    const settings = instanceRestoreSettings(file.target, plan.tags, file.restore.type);
     if (file.restore.type === 'fromsnapshot') {
       await rds.send(
         new RestoreDBInstanceFromDBSnapshotCommand({
@@ -190,7 +185,10 @@ export async function sendRestore(rds: RDSClient, plan: Plan): Promise<void> {
         DBClusterIdentifier: target.temporaryId,
         SnapshotIdentifier: snapshot ?? undefined,
         Engine: plan.engine,
-        EngineVersion: file.target.engineVersion,
+        // Without EngineVersion RDS restores to the Region's default version, not the snapshot's
+        // (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBClusterFromSnapshot.html);
+        // the plan checked the file's version against the snapshot's and the groups against both.
+        EngineVersion: file.target.engineVersion ?? knownVersion(plan.engineVersion),
         ...settings,
       }),
     );
@@ -206,4 +204,9 @@ export async function sendRestore(rds: RDSClient, plan: Plan): Promise<void> {
       ...settings,
     }),
   );
+}
+
+/** The source's engine version, unless RDS did not report it (the plan then records "unknown"). */
+function knownVersion(version: string): string | undefined {
+  return version === 'unknown' ? undefined : version;
 }

@@ -19,6 +19,7 @@ import { logger } from '../shared/handler';
 import { continuePoll, type PollState, type PollTiming, startPoll } from '../shared/poll';
 import { hasReachedStatus } from '../shared/rds-status';
 import type { Plan } from '../shared/run/plan';
+import { finalSnapshotName, finalSnapshotsKept, keepFinalSnapshots } from './final-snapshots';
 
 /** Where the state machine keeps the retire step's poll state: `$.polls.retire`. */
 export const RETIRE_POLL_KEY = 'retire';
@@ -97,12 +98,18 @@ interface OldTarget {
   readonly cluster?: DBCluster;
 }
 
-/** Takes the next deletion step; true once every retired resource is gone. */
+/**
+ * Takes the next deletion step; true once every retired resource is gone and the final snapshots the
+ * refresh file keeps are sorted out (see final-snapshots.ts).
+ */
 async function advanceDeletion(rds: RDSClient, plan: Plan): Promise<boolean> {
   const old = await lookUp(rds, plan, plan.retired.instances);
-  return plan.target.kind === 'cluster'
-    ? deleteClusterStep(rds, plan, old)
-    : deleteInstancesStep(rds, plan, old);
+  const gone =
+    plan.target.kind === 'cluster'
+      ? await deleteClusterStep(rds, plan, old)
+      : await deleteInstancesStep(rds, plan, old);
+  const keep = finalSnapshotsKept(plan);
+  return gone && keep !== undefined ? keepFinalSnapshots(rds, plan, keep) : gone;
 }
 
 /** RDS: the old read replicas first (so none is promoted when its source goes), then the old target. */
@@ -110,7 +117,7 @@ async function deleteInstancesStep(rds: RDSClient, plan: Plan, old: OldTarget): 
   for (const replica of old.instances) await deleteInstance(rds, replica, { SkipFinalSnapshot: true });
   if (old.instances.length > 0) return false;
   if (!old.mainInstance) return true;
-  await deleteInstance(rds, old.mainInstance, { ...finalSnapshot(plan), DeleteAutomatedBackups: false });
+  await deleteInstance(rds, old.mainInstance, { ...finalSnapshot(plan), ...automatedBackups(plan) });
   return false;
 }
 
@@ -124,7 +131,13 @@ async function deleteClusterStep(rds: RDSClient, plan: Plan, old: OldTarget): Pr
   if (cluster.Status === 'deleting' || !(await onlyRetiredMembersLeft(rds, plan, cluster))) return false;
   const id = cluster.DBClusterIdentifier ?? '';
   await request(id, 'Deleting old cluster', () =>
-    rds.send(new DeleteDBClusterCommand({ DBClusterIdentifier: id, ...finalSnapshot(plan) })),
+    rds.send(
+      new DeleteDBClusterCommand({
+        DBClusterIdentifier: id,
+        ...finalSnapshot(plan),
+        ...automatedBackups(plan),
+      }),
+    ),
   );
   return false;
 }
@@ -197,22 +210,30 @@ type SnapshotChoice = Pick<
 >;
 
 /**
- * Deletes an RDS instance. Deletion protection is turned off first, and the deletion left to the next
- * check, once RDS reports the protection off; RDS modifies only a running instance, so a stopped one
- * is started for that.
+ * Deletes an RDS instance, one step per check. A stopped instance is started first when its deletion needs
+ * it running: RDS turns deletion protection off only on a running instance ("You can't modify a stopped DB
+ * instance", https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_StopInstance.html) and refuses to
+ * delete a protected one, and it takes a final snapshot only of an available one ("You can't create a final
+ * DB snapshot of your DB instance if it isn't in the Available state",
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html). Each change is waited
+ * for by the next check.
  */
 async function deleteInstance(rds: RDSClient, instance: DBInstance, snapshot: SnapshotChoice): Promise<void> {
   const id = instance.DBInstanceIdentifier ?? '';
   const status = instance.DBInstanceStatus ?? 'unknown';
   if (status === 'deleting') return;
-  if (instance.DeletionProtection) {
+  const protection = instance.DeletionProtection === true;
+  if (protection || snapshot.FinalDBSnapshotIdentifier !== undefined) {
     if (status === 'stopped') {
-      await request(id, 'Starting stopped instance to turn off its deletion protection', () =>
+      const why = protection ? 'turn off its deletion protection' : 'take its final snapshot';
+      await request(id, `Starting stopped instance to ${why}`, () =>
         rds.send(new StartDBInstanceCommand({ DBInstanceIdentifier: id })),
       );
       return;
     }
     if (IN_TRANSITION.has(status)) return;
+  }
+  if (protection) {
     await request(id, 'Turning off deletion protection', () =>
       rds.send(
         new ModifyDBInstanceCommand({
@@ -234,9 +255,22 @@ async function deleteInstance(rds: RDSClient, instance: DBInstance, snapshot: Sn
 
 /** The final snapshot of the old target, taken only when the refresh file asks for one. */
 function finalSnapshot(plan: Plan): { SkipFinalSnapshot: boolean; FinalDBSnapshotIdentifier?: string } {
-  const wanted = plan.file.oldTarget?.finalSnapshot ?? false;
-  if (!wanted || plan.retired.main === null) return { SkipFinalSnapshot: true };
-  return { SkipFinalSnapshot: false, FinalDBSnapshotIdentifier: `${plan.retired.main}-final` };
+  if (finalSnapshotsKept(plan) === undefined || plan.retired.main === null)
+    return { SkipFinalSnapshot: true };
+  return { SkipFinalSnapshot: false, FinalDBSnapshotIdentifier: finalSnapshotName(plan.retired.main) };
+}
+
+/**
+ * The old target's automated backups go with it unless the refresh file keeps them: an old copy of
+ * non-production data has no use once the refresh succeeded. RDS keeps retained backups "for the retention
+ * period that is in effect for the DB instance at the time when you delete it"
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html); DeleteDBInstance and
+ * DeleteDBCluster both take DeleteAutomatedBackups
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBInstance.html,
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBCluster.html).
+ */
+function automatedBackups(plan: Plan): { DeleteAutomatedBackups: boolean } {
+  return { DeleteAutomatedBackups: plan.file.oldTarget?.keepAutomatedBackups !== true };
 }
 
 /**

@@ -8,6 +8,7 @@ import { logger } from '../shared/handler';
 import { continuePoll, type PollState, startPoll } from '../shared/poll';
 import { hasReachedStatus } from '../shared/rds-status';
 import type { Plan } from '../shared/run/plan';
+import { applyPublicAccess } from './public-access';
 
 const STEP = 'Swap names';
 const TIMEOUT_SECONDS = 2 * 3600;
@@ -33,7 +34,8 @@ export function checkSwap(clients: SwapClients, plan: Plan, poll: PollState, now
 /**
  * Moves the swap forward as far as it can without waiting: renames already applied are skipped (so a
  * re-run is harmless), the next one is issued when its resource is available. After the last rename the
- * target gets its own deletion protection back and the new admin password becomes the secret's current one.
+ * target gets its public accessibility back (waited for), then its own deletion protection, and the new
+ * admin password becomes the secret's current one.
  */
 async function advanceSwap(
   clients: SwapClients,
@@ -72,6 +74,7 @@ async function advanceSwap(
     await renameResource(clients.rds, rename.kind, rename.from, rename.to);
     return pending(30);
   }
+  if (!(await applyPublicAccess(clients.rds, plan))) return pending(10);
   await finishSwap(clients, plan);
   return { ...continuePoll(poll, now, true, STEP), position };
 }

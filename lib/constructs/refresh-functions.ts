@@ -1,5 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { DATABASE_NETWORK, DATABASE_NETWORK_ENV } from '../../lambdas/shared/database-network';
 import type { HistoryTable } from './history-table';
 import type { NotificationTopic } from './notification-topic';
 import type { PreservedDataBucket } from './preserved-data-bucket';
@@ -14,7 +15,8 @@ export interface RefreshFunctionsProps {
   readonly preservedData: PreservedDataBucket;
   /**
    * Where the functions that connect to databases (scripts, hooks' endpoints are only read) run.
-   * @default - outside any VPC, which only works for publicly reachable databases and local mode
+   * @default - outside any VPC: the plan then refuses scripts run in Lambda and preserve, which could not
+   * reach the copy (private until it is swapped)
    */
   readonly network?: DatabaseNetwork;
   /**
@@ -71,12 +73,19 @@ export class RefreshFunctions extends Construct {
 
     this.plan = fn('Plan', 'plan', 'handler', 'Validate, resolve and guard a refresh; take the lock');
     can.readRds(this.plan);
+    can.readGroups(this.plan);
     can.describeKeys(this.plan);
     can.useSecrets(this.plan, ['DescribeSecret']);
     props.history.bindReadWrite(this.plan);
     // Without it the plan refuses scripts.method "ec2" before anything changes: there is no runner to send them to.
     if (props.scriptRunner)
       this.plan.addEnvironment('SCRIPT_RUNNER_INSTANCE_ID', props.scriptRunner.instanceId);
+    // The copy stays private until the swap: without the databases' network the plan refuses the steps
+    // that would have to reach it (scripts in Lambda, preserve), instead of letting them time out.
+    this.plan.addEnvironment(
+      DATABASE_NETWORK_ENV,
+      props.network ? DATABASE_NETWORK.vpc : DATABASE_NETWORK.none,
+    );
 
     this.approval = fn('Approval', 'approval', 'handler', "Ask for a protected target's approval");
     props.history.bindReadWrite(this.approval);
@@ -169,6 +178,7 @@ export class RefreshFunctions extends Construct {
       can.readRds(f);
       can.createRefreshable(f);
       can.changeRefreshable(f);
+      can.rebootRefreshable(f);
       can.passMonitoringRole(f);
     }
 
@@ -201,6 +211,8 @@ export class RefreshFunctions extends Construct {
     for (const f of [...both(this.retire), ...both(this.deleteOldTarget)]) {
       can.readRds(f);
       can.changeRefreshable(f);
+      can.startRefreshable(f);
+      can.manageFinalSnapshots(f);
     }
 
     this.rollback = pair('Rollback', 'rollback', 'undo a failed refresh');

@@ -1,7 +1,7 @@
 import { ArnFormat, type Stack } from 'aws-cdk-lib';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
-import { REFRESHABLE_TAG } from '../../lambdas/shared/aws/rds';
+import { FINAL_SNAPSHOT_TAG_KEY, REFRESHABLE_TAG } from '../../lambdas/shared/aws/rds';
 import { ROTATION_FUNCTION_TAG } from '../../lambdas/shared/aws/secrets';
 import { acknowledgeWildcards } from './acknowledge';
 
@@ -30,7 +30,6 @@ const CHANGE_ACTIONS = [
   'rds:DeleteDBCluster',
   'rds:StopDBInstance',
   'rds:StopDBCluster',
-  'rds:StartDBCluster',
   'rds:AddTagsToResource',
   'rds:RemoveTagsFromResource',
   'rds:CreateDBInstance',
@@ -68,6 +67,22 @@ export class RefreshPermissions {
         ),
       }),
       'Refresh files name the databases at run time, and sources may be shared from other accounts, so the describe actions name every database, snapshot and backup of the region; they only read',
+    );
+  }
+
+  /** Describe the parameter and option groups the plan checks against the engine version of the copy. */
+  readGroups(grantee: IGrantable): void {
+    this.add(
+      grantee,
+      new PolicyStatement({
+        actions: [
+          'rds:DescribeDBParameterGroups',
+          'rds:DescribeDBClusterParameterGroups',
+          'rds:DescribeOptionGroups',
+        ],
+        resources: ['pg', 'cluster-pg', 'og'].map((type) => this.rdsArn(type)),
+      }),
+      "Group names come from refresh files and live targets at run time; the describe actions only read this account's parameter and option groups",
     );
   }
 
@@ -132,6 +147,71 @@ export class RefreshPermissions {
         resources: [this.rdsArn('snapshot'), this.rdsArn('cluster-snapshot')],
       }),
       'Database names come from refresh files at run time; every change requires aws:ResourceTag dbrefresh:refreshable=true on the database, groups and snapshots hold no data',
+    );
+  }
+
+  /**
+   * Start stopped databases tagged refreshable: the retire step starts an old target it kept stopped when
+   * deleting it needs it running (to turn deletion protection off, to take a final snapshot, or to delete
+   * an Aurora cluster's instances).
+   */
+  startRefreshable(grantee: IGrantable): void {
+    this.add(
+      grantee,
+      new PolicyStatement({
+        actions: ['rds:StartDBInstance', 'rds:StartDBCluster'],
+        resources: [this.rdsArn('db'), this.rdsArn('cluster')],
+        conditions: { StringEquals: REFRESHABLE_RESOURCE },
+      }),
+      'Database names come from refresh files at run time; starting requires aws:ResourceTag dbrefresh:refreshable=true on the database',
+    );
+  }
+
+  /**
+   * Reboot instances tagged refreshable: the replicas step reboots a new read replica when the parameter
+   * group it applied waits for a reboot.
+   */
+  rebootRefreshable(grantee: IGrantable): void {
+    this.add(
+      grantee,
+      new PolicyStatement({
+        actions: ['rds:RebootDBInstance'],
+        resources: [this.rdsArn('db')],
+        conditions: { StringEquals: REFRESHABLE_RESOURCE },
+      }),
+      'Replica names come from refresh files at run time; rebooting requires aws:ResourceTag dbrefresh:refreshable=true on the instance',
+    );
+  }
+
+  /**
+   * Keep the final snapshots of old targets to the number the refresh files ask for: tag a final snapshot
+   * with the target it holds (DeleteDBInstance and DeleteDBCluster take no tags for it), and delete the
+   * older ones, only snapshots named as dbrefresh names final snapshots and carrying that tag.
+   */
+  manageFinalSnapshots(grantee: IGrantable): void {
+    const finalSnapshots = [
+      this.rdsArn('snapshot', '*-old-*-final'),
+      this.rdsArn('cluster-snapshot', '*-old-*-final'),
+    ];
+    const reason =
+      'Final snapshot names derive from refresh-file targets at run time; only snapshots named <target>-old-<run>-final, tagged with the dbrefresh final-snapshot key only, and deleted only when they carry it';
+    this.add(
+      grantee,
+      new PolicyStatement({
+        actions: ['rds:AddTagsToResource'],
+        resources: finalSnapshots,
+        conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [FINAL_SNAPSHOT_TAG_KEY] } },
+      }),
+      reason,
+    );
+    this.add(
+      grantee,
+      new PolicyStatement({
+        actions: ['rds:DeleteDBSnapshot', 'rds:DeleteDBClusterSnapshot'],
+        resources: finalSnapshots,
+        conditions: { StringLike: { [`aws:ResourceTag/${FINAL_SNAPSHOT_TAG_KEY}`]: '?*' } },
+      }),
+      reason,
     );
   }
 

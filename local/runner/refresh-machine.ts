@@ -24,6 +24,18 @@ export interface LocalTask extends LocalFunction {
   readonly integration: TaskIntegration;
 }
 
+/**
+ * The network local mode is deployed in: its databases are private (the copy is restored not publicly
+ * accessible) and the functions that connect to them run in their network, as the stack must be deployed
+ * on AWS for scripts and preserve to reach the copy. Locally every engine listens on 127.0.0.1, so the ids
+ * are names only.
+ */
+const LOCAL_DATABASE_NETWORK = {
+  vpcId: 'vpc-local',
+  subnetIds: ['subnet-local-a', 'subnet-local-b'],
+  securityGroupIds: ['sg-local-databases'],
+};
+
 /** The synthesized refresh state machine as local mode runs it. */
 export interface RefreshMachine {
   readonly definition: AslDefinition;
@@ -95,6 +107,7 @@ function synthesizeRefreshMachine(resources: LocalResources, deployment: LocalDe
   const { stack, template } = synthesizeStack(
     (app) =>
       new RefreshStack(app, STACK_NAME, {
+        databaseNetwork: LOCAL_DATABASE_NETWORK,
         scriptRunnerInstanceId: resources.scriptRunner?.instanceId,
         scriptRunnerCommand: resources.scriptRunner?.command,
         refreshFilesDir: resources.refreshFilesDir,

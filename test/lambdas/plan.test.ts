@@ -33,6 +33,7 @@ import { PlanSchema } from '../../lambdas/shared/run/plan';
 import { awsError } from '../fixtures/aws-errors';
 import {
   describesCluster,
+  describesGroups,
   describesInstance,
   describesNothing,
   RDS_ARN,
@@ -63,6 +64,7 @@ const SOURCE: DBInstance = {
   Engine: 'mysql',
   EngineVersion: '8.0.39',
   DBInstanceClass: 'db.r6g.large',
+  AllocatedStorage: 500,
   DbiResourceId: 'db-APP1PROD',
   LatestRestorableTime: new Date(LATEST),
   TagList: [{ Key: 'environment', Value: 'production' }],
@@ -103,6 +105,16 @@ const REPLICA: DBInstance = {
   DBInstanceClass: 'db.t4g.small',
   Endpoint: { Port: 3306 },
   ReadReplicaSourceDBInstanceIdentifier: 'app1-dev',
+};
+
+/** The parameter and option groups the live targets of these tests use, of the families their sources run. */
+const GROUPS = {
+  parameterGroups: { 'app1-mysql80': 'mysql8.0', 'shop-aurora-instances': 'aurora-mysql8.0' },
+  clusterParameterGroups: { 'shop-aurora-mysql80': 'aurora-mysql8.0' },
+  optionGroups: {
+    'app1-mysql80-options': { engine: 'mysql', majorVersion: '8.0' },
+    'app1-mysql57-options': { engine: 'mysql', majorVersion: '5.7' },
+  },
 };
 
 function refreshFile(name: string): Record<string, unknown> {
@@ -148,6 +160,7 @@ beforeEach(() => {
   kms.reset();
   ddb.reset();
   describesNothing(rds);
+  describesGroups(rds, GROUPS);
   secret();
   kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k', KeyState: 'Enabled' } });
   ddb.on(QueryCommand).resolves({ Items: [] });
@@ -264,6 +277,22 @@ describe('planRefresh for an RDS instance', () => {
     expect(plan.file.replicas).toEqual([
       { instance: 'app1-dev-ro', instanceClass: 'db.t4g.small', port: 3306 },
     ]);
+  });
+
+  it.each([
+    ['below the threshold too', 200],
+    ['a large source volume', 500],
+  ])('leaves out the gp3 baseline a small target reports when the copy gets %s', async (_what, size) => {
+    liveRds({ AllocatedStorage: 100, Iops: 3000, StorageThroughput: 125 });
+    describesInstance(rds, 'app1-prod', { ...SOURCE, AllocatedStorage: size });
+
+    const { plan } = await planRefresh(clients, request(rdsFile()));
+
+    expect(plan.file.target).toMatchObject({
+      storageType: 'gp3',
+      iops: undefined,
+      storageThroughput: undefined,
+    });
   });
 
   it('gives a valid plan for a target in the default option group', async () => {
@@ -422,7 +451,7 @@ describe('planRefresh for an RDS instance', () => {
 
   it('does not read a secret when RDS manages the password', async () => {
     liveRds();
-    const file = rdsFile({ adminPassword: { managed: true } });
+    const file = rdsFile({ adminPassword: { managed: true }, replicas: [] });
 
     const { plan } = await planRefresh(clients, request(file));
 
@@ -468,6 +497,45 @@ describe('planRefresh for an RDS instance', () => {
         const { plan } = await planRefresh({ ...clients, scriptRunnerConfigured }, request(ec2File()));
         expect(plan.steps.scripts).toBe(true);
       }
+    });
+  });
+
+  describe('functions outside any VPC', () => {
+    const outside = { ...clients, databaseFunctionsInVpc: false };
+    const scripts = { bucket: 'app1-refresh-scripts', keys: ['01-mask.sql'] };
+
+    it.each([
+      [
+        'scripts run in Lambda',
+        { scripts },
+        /asks for scripts \(run in Lambda\), which connect to the copy of app1-dev/,
+      ],
+      ['preserved data', { preserve: { tables: ['app1.settings'] } }, /asks for preserve, which connect/],
+    ])('fails, changing nothing, for %s: the copy stays private', async (_what, section, message) => {
+      liveRds();
+
+      const planning = planRefresh(outside, request(rdsFile(section)));
+
+      await expect(planning).rejects.toThrow(GuardError);
+      await expect(planning).rejects.toThrow(message);
+      await expect(planning).rejects.toThrow(
+        /Deploy the stack in the databases' network \(cdk deploy -c vpcId=vpc-\.\.\. -c subnetIds=subnet-a,subnet-b -c securityGroupIds=sg-\.\.\.\)/,
+      );
+      expectNothingWritten();
+    });
+
+    it('plans scripts on the runner instance, and any script in a VPC or when the caller cannot tell', async () => {
+      liveRds();
+      const ec2 = rdsFile({ scripts: { ...scripts, method: 'ec2' } });
+
+      const onRunner = await planRefresh({ ...outside, scriptRunnerConfigured: true }, request(ec2));
+      const inVpc = await planRefresh(
+        { ...clients, databaseFunctionsInVpc: true },
+        request(rdsFile({ scripts })),
+      );
+      const unknown = await planRefresh(clients, request(rdsFile({ scripts })));
+
+      for (const { plan } of [onRunner, inVpc, unknown]) expect(plan.steps.scripts).toBe(true);
     });
   });
 
@@ -522,12 +590,18 @@ describe('planRefresh for an RDS instance', () => {
   });
 
   it('plans the per-step example file of the blog post', async () => {
-    describesInstance(rds, 'mysqlinstp', { ...SOURCE, DbiResourceId: 'db-MYSQLINSTP' });
+    // The blog's target names default.mysql5.7: its source runs MySQL 5.7.
+    describesInstance(rds, 'mysqlinstp', {
+      ...SOURCE,
+      EngineVersion: '5.7.44',
+      DbiResourceId: 'db-MYSQLINSTP',
+    });
     describesInstance(rds, 'mysqlinstd', {
       ...TARGET,
       StorageType: 'gp2',
       Iops: undefined,
       StorageThroughput: undefined,
+      OptionGroupMemberships: [{ OptionGroupName: 'app1-mysql57-options' }],
       ReadReplicaDBInstanceIdentifiers: ['mysqlinstdrepl1'],
     });
     describesInstance(rds, 'mysqlinstdrepl1', REPLICA);
@@ -552,7 +626,7 @@ describe('planRefresh for an RDS instance', () => {
       storageType: 'gp2',
       subnetGroup: 'db-sub-grp-virginia',
       parameterGroup: 'default.mysql5.7',
-      optionGroup: 'app1-mysql80-options',
+      optionGroup: 'app1-mysql57-options',
     });
     expect(plan.renames.map((rename) => rename.from)).toEqual([
       'mysqlinstdrepl1',
@@ -912,6 +986,41 @@ describe('planRefresh guards', () => {
         return rdsFile();
       },
       /Instance .*:db:app1-dev-ro of target app1-dev is "modifying"; it must be available/,
+    ],
+    [
+      "fails when the live target's parameter group is of an older version's family than the source runs",
+      () => {
+        liveRds();
+        describesInstance(rds, 'app1-prod', { ...SOURCE, EngineVersion: '8.4.3' });
+        return rdsFile();
+      },
+      /The live target's parameter group \(target.parameterGroup\) is "app1-mysql80", a DB parameter group of family mysql8.0, but the copy will run mysql 8.4.3 \(family mysql8.4\)/,
+    ],
+    [
+      'fails when the file sets gp3 IOPS for a copy below the threshold',
+      () => {
+        liveRds();
+        describesInstance(rds, 'app1-prod', { ...SOURCE, AllocatedStorage: 100 });
+        const file = rdsFile();
+        return { ...file, target: { ...(file.target as object), storageType: 'gp3', iops: 12000 } };
+      },
+      /target.iops is 12000, but the copy gets the source's 100 GiB of gp3 storage and RDS for mysql takes gp3 IOPS and throughput only from 400 GiB on/,
+    ],
+    [
+      "fails when RDS manages the password and the live target's read replicas would be recreated",
+      () => {
+        liveRds();
+        return rdsFile({ adminPassword: { managed: true } });
+      },
+      /adminPassword.managed is true, but the refresh recreates the read replicas app1-dev-ro of app1-dev, and RDS creates no read replica of an instance whose master password it manages/,
+    ],
+    [
+      'fails when RDS manages the password and the file asks for read replicas',
+      () => {
+        liveRds({ ReadReplicaDBInstanceIdentifiers: [] });
+        return rdsFile({ adminPassword: { managed: true }, replicas: [{ instance: 'app1-dev-ro2' }] });
+      },
+      /read replicas app1-dev-ro2 of app1-dev.*set replicas to \[\] to refresh app1-dev without read replicas/,
     ],
     [
       'fails when scripts are asked of an Oracle source',

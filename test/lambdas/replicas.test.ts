@@ -4,7 +4,9 @@ import {
   DBInstanceAlreadyExistsFault,
   DBInstanceNotFoundFault,
   DescribeDBInstancesCommand,
+  ModifyDBInstanceCommand,
   RDSClient,
+  RebootDBInstanceCommand,
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -20,8 +22,17 @@ const client = new RDSClient({});
 const now = new Date('2026-11-21T04:00:00.000Z');
 const REPLICA = 'app1-dev-ro';
 
-function replicaExists(status: string, tags = [{ Key: 'dbrefresh:run', Value: 'ab12cd34' }]): void {
-  const instance: DBInstance = { DBInstanceIdentifier: REPLICA, DBInstanceStatus: status, TagList: tags };
+function replicaExists(
+  status: string,
+  tags = [{ Key: 'dbrefresh:run', Value: 'ab12cd34' }],
+  extra: Partial<DBInstance> = {},
+): void {
+  const instance: DBInstance = {
+    DBInstanceIdentifier: REPLICA,
+    DBInstanceStatus: status,
+    TagList: tags,
+    ...extra,
+  };
   rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: REPLICA }).resolves({ DBInstances: [instance] });
 }
 
@@ -70,10 +81,46 @@ describe('startReplicas', () => {
       Tags: plan.tags,
       DBSubnetGroupName: 'app1-dev-subnets',
       VpcSecurityGroupIds: ['sg-0123456789abcdef0'],
-      DBParameterGroupName: 'app1-mysql80',
       CopyTagsToSnapshot: true,
     });
     expect(poll).toEqual(startPoll(now, { expectedSeconds: 600, timeoutSeconds: 4 * 3600 }));
+  });
+
+  it("gives the replicas the target's public accessibility and CA certificate, private by default", async () => {
+    replicaMissing();
+    const base = planWithNetwork();
+    const target = { ...base.file.target, publiclyAccessible: true, caCertificate: 'rds-ca-rsa2048-g1' };
+
+    await startReplicas(client, { ...base, file: { ...base.file, target } as Plan['file'] }, now);
+    await startReplicas(client, rdsPlan(), now);
+
+    expect(rds).toHaveReceivedNthCommandWith(2, CreateDBInstanceReadReplicaCommand, {
+      PubliclyAccessible: true,
+      CACertificateIdentifier: 'rds-ca-rsa2048-g1',
+    });
+    expect(rds).toHaveReceivedNthCommandWith(4, CreateDBInstanceReadReplicaCommand, {
+      PubliclyAccessible: false,
+    });
+  });
+
+  it('leaves the parameter group out for a same-Region MySQL replica, which RDS refuses to name one', async () => {
+    replicaMissing();
+
+    await startReplicas(client, planWithNetwork(), now);
+
+    const input = rds.commandCalls(CreateDBInstanceReadReplicaCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({ DBInstanceIdentifier: REPLICA, SourceDBInstanceIdentifier: 'app1-dev' });
+    expect(input?.DBParameterGroupName).toBeUndefined();
+  });
+
+  it('names the parameter group for an Oracle replica, which RDS accepts', async () => {
+    replicaMissing();
+
+    await startReplicas(client, planWithNetwork({ engine: 'oracle-ee', engineFamily: 'oracle' }), now);
+
+    expect(rds).toHaveReceivedCommandWith(CreateDBInstanceReadReplicaCommand, {
+      DBParameterGroupName: 'app1-mysql80',
+    });
   });
 
   it('leaves out the settings the refresh file does not give', async () => {
@@ -155,6 +202,70 @@ describe('checkReplicas', () => {
     const next = await checkReplicas(client, rdsPlan(), poll, later);
 
     expect(next).toMatchObject({ done: true, finishedAt: later.toISOString() });
+  });
+
+  describe("with the target's parameter group", () => {
+    const inGroup = (name: string, applyStatus: string) => ({
+      DBParameterGroups: [{ DBParameterGroupName: name, ParameterApplyStatus: applyStatus }],
+    });
+
+    it('applies the group to an available replica that took another one, and waits', async () => {
+      replicaExists('available', undefined, inGroup('default.mysql8.0', 'in-sync'));
+
+      const next = await checkReplicas(client, planWithNetwork(), poll, later);
+
+      expect(rds).toHaveReceivedCommandWith(ModifyDBInstanceCommand, {
+        DBInstanceIdentifier: REPLICA,
+        DBParameterGroupName: 'app1-mysql80',
+        ApplyImmediately: true,
+      });
+      expect(rds).not.toHaveReceivedCommand(RebootDBInstanceCommand);
+      expect(next.done).toBe(false);
+    });
+
+    it('reboots a replica whose new group waits for a reboot', async () => {
+      replicaExists('available', undefined, inGroup('app1-mysql80', 'pending-reboot'));
+
+      const next = await checkReplicas(client, planWithNetwork(), poll, later);
+
+      expect(rds).toHaveReceivedCommandWith(RebootDBInstanceCommand, { DBInstanceIdentifier: REPLICA });
+      expect(rds).not.toHaveReceivedCommand(ModifyDBInstanceCommand);
+      expect(next.done).toBe(false);
+    });
+
+    it.each([
+      ['modifying', 'app1-mysql80', 'applying'],
+      ['rebooting', 'app1-mysql80', 'pending-reboot'],
+      ['available', 'app1-mysql80', 'applying'],
+    ])(
+      'waits without a request while the replica is %s and its group %s is %s',
+      async (status, name, apply) => {
+        replicaExists(status, undefined, inGroup(name, apply));
+
+        const next = await checkReplicas(client, planWithNetwork(), poll, later);
+
+        expect(rds).not.toHaveReceivedCommand(ModifyDBInstanceCommand);
+        expect(rds).not.toHaveReceivedCommand(RebootDBInstanceCommand);
+        expect(next.done).toBe(false);
+      },
+    );
+
+    it('is done once the replica is available with the group in sync', async () => {
+      replicaExists('available', undefined, inGroup('app1-mysql80', 'in-sync'));
+
+      const next = await checkReplicas(client, planWithNetwork(), poll, later);
+
+      expect(next.done).toBe(true);
+      expect(rds).not.toHaveReceivedCommand(ModifyDBInstanceCommand);
+    });
+
+    it('fails when RDS could not apply the group', async () => {
+      replicaExists('available', undefined, inGroup('app1-mysql80', 'failed-to-apply'));
+
+      await expect(checkReplicas(client, planWithNetwork(), poll, later)).rejects.toThrow(
+        'RDS could not apply the parameter group app1-mysql80 to read replica app1-dev-ro (failed-to-apply)',
+      );
+    });
   });
 
   it('fails when a replica reaches a terminal status', async () => {

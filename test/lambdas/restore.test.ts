@@ -165,6 +165,39 @@ describe('startRestore for an RDS instance', () => {
     });
   });
 
+  it('restores with the CA certificate, backup window and storage autoscaling the restore keeps nothing of', async () => {
+    const plan = rdsPlanWith({
+      caCertificate: 'rds-ca-rsa4096-g1',
+      backupWindow: '02:00-02:30',
+      backupRetentionDays: 7,
+      maxAllocatedStorageGiB: 1000,
+    });
+
+    await startRestore(client, plan, now);
+
+    expect(rds).toHaveReceivedCommandWith(RestoreDBInstanceToPointInTimeCommand, {
+      CACertificateIdentifier: 'rds-ca-rsa4096-g1',
+      PreferredBackupWindow: '02:00-02:30',
+      MaxAllocatedStorage: 1000,
+      PubliclyAccessible: false,
+    });
+  });
+
+  it('leaves storage autoscaling out of a snapshot restore, which does not take it, and the window without backups', async () => {
+    const plan = withRestore(
+      rdsPlanWith({ maxAllocatedStorageGiB: 1000, backupWindow: '02:00-02:30', backupRetentionDays: 0 }),
+      { type: 'fromsnapshot', snapshot: 'latest' },
+      { snapshot: 'rds:app1-prod-2026-11-21-02-10' },
+    );
+
+    await startRestore(client, plan, now);
+
+    const input = rds.commandCalls(RestoreDBInstanceFromDBSnapshotCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({ DBInstanceIdentifier: COPY, BackupRetentionPeriod: 0 });
+    expect(input).not.toHaveProperty('MaxAllocatedStorage', expect.anything());
+    expect(input?.PreferredBackupWindow).toBeUndefined();
+  });
+
   it('leaves out the post-restore settings, which the check applies', async () => {
     const plan = rdsPlanWith({ monitoringIntervalSeconds: 60, performanceInsights: true });
 
@@ -271,6 +304,34 @@ describe('startRestore for an Aurora cluster', () => {
     expect(rds).not.toHaveReceivedCommand(RestoreDBClusterToPointInTimeCommand);
   });
 
+  it("restores a cluster snapshot at the snapshot's engine version when the file names none", async () => {
+    const snapshot = 'app2-prod-2026-11-20';
+    const plan = withRestore(
+      auroraPlan(),
+      { type: 'fromsnapshot', snapshot },
+      { snapshot, engineVersion: '16.4' },
+    );
+
+    await startRestore(client, plan, now);
+
+    expect(rds).toHaveReceivedCommandWith(RestoreDBClusterFromSnapshotCommand, {
+      SnapshotIdentifier: snapshot,
+      Engine: 'aurora-postgresql',
+      EngineVersion: '16.4',
+    });
+  });
+
+  it('restores with the storage type and backup window the restore would not keep', async () => {
+    const plan = auroraPlanWith({ storageType: 'aurora-iopt1', backupWindow: '01:00-01:30' });
+
+    await startRestore(client, plan, now);
+
+    expect(rds).toHaveReceivedCommandWith(RestoreDBClusterToPointInTimeCommand, {
+      StorageType: 'aurora-iopt1',
+      PreferredBackupWindow: '01:00-01:30',
+    });
+  });
+
   it('names a source cluster in another account by its ARN', async () => {
     const arn = 'arn:aws:rds:eu-west-1:444455556666:cluster:app2-prod';
 
@@ -354,6 +415,50 @@ describe('checkRestore for an RDS instance', () => {
     expect(rds).toHaveReceivedCommandTimes(ModifyDBInstanceCommand, 1);
   });
 
+  it('applies Performance Insights with its key and retention, the maintenance window and, after a snapshot, storage autoscaling', async () => {
+    const key = 'arn:aws:kms:eu-west-1:111122223333:key/pi';
+    const plan = withRestore(
+      rdsPlanWith({
+        performanceInsights: true,
+        performanceInsightsKmsKeyId: key,
+        performanceInsightsRetentionDays: 731,
+        maintenanceWindow: 'sun:04:00-sun:04:30',
+        maxAllocatedStorageGiB: 1000,
+      }),
+      { type: 'fromsnapshot', snapshot: 'latest' },
+      { snapshot: 'rds:app1-prod-2026-11-21-02-10' },
+    );
+    instanceIs(COPY, 'available');
+
+    await checkRestore(client, plan, pollAt(RestorePhase.copy), now);
+
+    expect(rds).toHaveReceivedCommandWith(ModifyDBInstanceCommand, {
+      DBInstanceIdentifier: COPY,
+      ApplyImmediately: true,
+      EnablePerformanceInsights: true,
+      PerformanceInsightsKMSKeyId: key,
+      PerformanceInsightsRetentionPeriod: 731,
+      PreferredMaintenanceWindow: 'sun:04:00-sun:04:30',
+      MaxAllocatedStorage: 1000,
+    });
+  });
+
+  it('applies no Performance Insights key or retention with Performance Insights off', async () => {
+    const plan = rdsPlanWith({
+      performanceInsights: false,
+      performanceInsightsKmsKeyId: 'alias/pi',
+      performanceInsightsRetentionDays: 7,
+    });
+    instanceIs(COPY, 'available');
+
+    await checkRestore(client, plan, pollAt(RestorePhase.copy), now);
+
+    const input = rds.commandCalls(ModifyDBInstanceCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({ EnablePerformanceInsights: false });
+    expect(input?.PerformanceInsightsKMSKeyId).toBeUndefined();
+    expect(input?.PerformanceInsightsRetentionPeriod).toBeUndefined();
+  });
+
   it('fails when the copy reaches a terminal status', async () => {
     instanceIs(COPY, 'incompatible-restore');
 
@@ -422,6 +527,31 @@ describe('checkRestore for an Aurora cluster', () => {
     expect(rds).toHaveReceivedNthCommandWith(4, CreateDBInstanceCommand, {
       DBInstanceIdentifier: WRITER,
       DBInstanceClass: 'db.serverless',
+    });
+  });
+
+  it('sets the maintenance window once the cluster is available, and creates the writer with its CA and Performance Insights settings', async () => {
+    const plan = auroraPlanWith({
+      maintenanceWindow: 'sat:22:00-sat:22:30',
+      caCertificate: 'rds-ca-ecc384-g1',
+      performanceInsights: true,
+      performanceInsightsRetentionDays: 93,
+    });
+    clusterIs(CLUSTER_COPY, 'available');
+
+    await checkRestore(client, plan, pollAt(RestorePhase.copy), now);
+
+    expect(rds).toHaveReceivedCommandWith(ModifyDBClusterCommand, {
+      DBClusterIdentifier: CLUSTER_COPY,
+      ApplyImmediately: true,
+      PreferredMaintenanceWindow: 'sat:22:00-sat:22:30',
+    });
+    expect(rds).toHaveReceivedCommandWith(CreateDBInstanceCommand, {
+      DBInstanceIdentifier: WRITER,
+      CACertificateIdentifier: 'rds-ca-ecc384-g1',
+      EnablePerformanceInsights: true,
+      PerformanceInsightsRetentionPeriod: 93,
+      PubliclyAccessible: false,
     });
   });
 

@@ -7,6 +7,7 @@ import {
   DeleteDBInstanceCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
   InvalidDBInstanceStateFault,
   ModifyDBClusterCommand,
   ModifyDBInstanceCommand,
@@ -59,7 +60,7 @@ function withSteps(plan: Plan, steps: Partial<Plan['steps']>): Plan {
   return { ...plan, steps: { ...plan.steps, ...steps } };
 }
 
-function withOldTarget(plan: Plan, oldTarget: { keepHours?: number; finalSnapshot?: boolean }): Plan {
+function withOldTarget(plan: Plan, oldTarget: NonNullable<Plan['file']['oldTarget']>): Plan {
   return { ...plan, file: { ...plan.file, oldTarget } as Plan['file'] };
 }
 
@@ -104,7 +105,7 @@ describe('retire an RDS instance (delete)', () => {
     expect(rds).toHaveReceivedCommandWith(DeleteDBInstanceCommand, {
       DBInstanceIdentifier: OLD_RDS,
       SkipFinalSnapshot: true,
-      DeleteAutomatedBackups: false,
+      DeleteAutomatedBackups: true,
     });
     expect(
       rds.commandCalls(DeleteDBInstanceCommand)[0]?.args[0].input.FinalDBSnapshotIdentifier,
@@ -121,8 +122,30 @@ describe('retire an RDS instance (delete)', () => {
       DBInstanceIdentifier: OLD_RDS,
       SkipFinalSnapshot: false,
       FinalDBSnapshotIdentifier: `${OLD_RDS}-final`,
+      DeleteAutomatedBackups: true,
+    });
+  });
+
+  it("keeps the old target's automated backups when the refresh file says so", async () => {
+    instance(OLD_RDS, 'available');
+
+    await startRetire(client, withOldTarget(plan, { keepAutomatedBackups: true }), now);
+
+    expect(rds).toHaveReceivedCommandWith(DeleteDBInstanceCommand, {
+      DBInstanceIdentifier: OLD_RDS,
       DeleteAutomatedBackups: false,
     });
+  });
+
+  it('is done only once the final snapshots the file keeps are sorted out', async () => {
+    rds.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [{ DBSnapshotIdentifier: `${OLD_RDS}-final`, Status: 'creating' }],
+    });
+
+    const next = await checkRetire(client, withOldTarget(plan, { finalSnapshot: true }), poll, later);
+
+    expect(next.done).toBe(false);
+    expect(rds).toHaveReceivedCommandWith(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' });
   });
 
   it('turns deletion protection off first and deletes at the next check', async () => {
@@ -152,6 +175,44 @@ describe('retire an RDS instance (delete)', () => {
     expect(rds).toHaveReceivedCommandWith(StartDBInstanceCommand, { DBInstanceIdentifier: OLD_RDS });
     expect(rds).not.toHaveReceivedCommand(ModifyDBInstanceCommand);
     expect(rds).not.toHaveReceivedCommand(DeleteDBInstanceCommand);
+  });
+
+  it('starts a stopped old target without deletion protection before its final snapshot', async () => {
+    instance(OLD_RDS, 'stopped', { DeletionProtection: false });
+
+    await startDeletion(client, withOldTarget(plan, { keepHours: 24, finalSnapshot: true }), now);
+
+    expect(rds).toHaveReceivedCommandWith(StartDBInstanceCommand, { DBInstanceIdentifier: OLD_RDS });
+    expect(rds).not.toHaveReceivedCommand(DeleteDBInstanceCommand);
+  });
+
+  it('waits while the old target starts, then deletes it with its final snapshot once available', async () => {
+    const keep = withOldTarget(plan, { keepHours: 24, finalSnapshot: true });
+    instance(OLD_RDS, 'starting');
+
+    const starting = await checkDeletion(client, keep, poll, later);
+    instance(OLD_RDS, 'available');
+    await checkDeletion(client, keep, starting, later);
+
+    expect(starting.done).toBe(false);
+    expect(rds).not.toHaveReceivedCommand(StartDBInstanceCommand);
+    expect(rds).toHaveReceivedCommandTimes(DeleteDBInstanceCommand, 1);
+    expect(rds).toHaveReceivedCommandWith(DeleteDBInstanceCommand, {
+      DBInstanceIdentifier: OLD_RDS,
+      FinalDBSnapshotIdentifier: `${OLD_RDS}-final`,
+    });
+  });
+
+  it('deletes a stopped old target at once when neither protection nor a final snapshot needs it running', async () => {
+    instance(OLD_RDS, 'stopped');
+
+    await startDeletion(client, plan, now);
+
+    expect(rds).not.toHaveReceivedCommand(StartDBInstanceCommand);
+    expect(rds).toHaveReceivedCommandWith(DeleteDBInstanceCommand, {
+      DBInstanceIdentifier: OLD_RDS,
+      SkipFinalSnapshot: true,
+    });
   });
 
   it('waits for resources that are already being deleted', async () => {
@@ -223,6 +284,18 @@ describe('retire an Aurora cluster (delete)', () => {
     expect(rds).toHaveReceivedCommandWith(DeleteDBClusterCommand, {
       DBClusterIdentifier: OLD_CLUSTER,
       SkipFinalSnapshot: true,
+      DeleteAutomatedBackups: true,
+    });
+  });
+
+  it("keeps the old cluster's automated backups when the refresh file says so", async () => {
+    cluster(OLD_CLUSTER, 'available');
+
+    await checkRetire(client, withOldTarget(plan, { keepAutomatedBackups: true }), poll, later);
+
+    expect(rds).toHaveReceivedCommandWith(DeleteDBClusterCommand, {
+      DBClusterIdentifier: OLD_CLUSTER,
+      DeleteAutomatedBackups: false,
     });
   });
 

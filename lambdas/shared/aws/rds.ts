@@ -15,6 +15,8 @@ export const REFRESHABLE_TAG = { Key: 'dbrefresh:refreshable', Value: 'true' } a
 /** The run that created a resource; the rollback deletes only resources carrying its own run id. */
 export const RUN_TAG_KEY = 'dbrefresh:run';
 export const SOURCE_TAG_KEY = 'dbrefresh:source';
+/** The target whose old version a final snapshot holds; dbrefresh deletes only the final snapshots carrying it. */
+export const FINAL_SNAPSHOT_TAG_KEY = 'dbrefresh:final-snapshot-of';
 export const RESTORE_POINT_TAG_KEY = 'dbrefresh:restore-point';
 
 /** What the steps need to know about a DB instance or cluster, whichever it is. */

@@ -112,6 +112,69 @@ export const groupName = (what: string) =>
     matching(/^[A-Za-z][A-Za-z0-9._-]{0,254}$/, `a valid ${what.toLowerCase()} name`),
   );
 
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const MINUTES_PER_DAY = 24 * 60;
+
+/** Minutes since the start of the day ("hh24:mi") or of the week ("ddd:hh24:mi"); undefined when malformed. */
+function minutesOf(time: string, withDay: boolean): number | undefined {
+  const match = (withDay ? /^([a-z]{3}):(\d{2}):(\d{2})$/ : /^()(\d{2}):(\d{2})$/).exec(time);
+  if (!match) return undefined;
+  const [, day = '', hours, minutes] = match;
+  const dayIndex = withDay ? DAYS.indexOf(day) : 0;
+  if (dayIndex < 0 || Number(hours) > 23 || Number(minutes) > 59) return undefined;
+  return dayIndex * MINUTES_PER_DAY + Number(hours) * 60 + Number(minutes);
+}
+
+/**
+ * A window "start-end" of at least 30 minutes, in UTC, as CreateDBInstance and ModifyDBInstance take
+ * PreferredBackupWindow ("hh24:mi-hh24:mi") and PreferredMaintenanceWindow ("ddd:hh24:mi-ddd:hh24:mi").
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html
+ */
+function windowProblem(value: string, withDay: boolean): string | undefined {
+  const [start, end, ...rest] = value.split('-');
+  const from = start === undefined ? undefined : minutesOf(start, withDay);
+  const to = end === undefined ? undefined : minutesOf(end, withDay);
+  if (from === undefined || to === undefined || rest.length > 0)
+    return 'is not a window in the expected format';
+  const period = withDay ? 7 * MINUTES_PER_DAY : MINUTES_PER_DAY;
+  return (to - from + period) % period < 30 ? 'is shorter than 30 minutes' : undefined;
+}
+
+export const backupWindow = checkedString(
+  "Daily time range (UTC) in which automated backups are taken, hh24:mi-hh24:mi, at least 30 minutes, not overlapping the maintenance window. Default: the live target's.",
+  'a UTC window such as "03:00-03:30"',
+  (value) => windowProblem(value, false),
+);
+
+export const maintenanceWindow = checkedString(
+  "Weekly time range (UTC) for system maintenance, ddd:hh24:mi-ddd:hh24:mi, at least 30 minutes. Default: the live target's.",
+  'a UTC window such as "sun:04:00-sun:04:30"',
+  (value) => windowProblem(value, true),
+);
+
+export const caCertificate = checkedString(
+  "Identifier of the CA certificate of the database's TLS server certificate, for example rds-ca-rsa2048-g1. Default: the live target's.",
+  'a CA certificate identifier such as "rds-ca-rsa2048-g1"',
+  matching(/^[a-z][a-z0-9-]{0,127}$/, 'a CA certificate identifier'),
+);
+
+/**
+ * "7, month * 31, where month is a number of months from 1-23, 731"
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html, PerformanceInsightsRetentionPeriod).
+ */
+export const performanceInsightsRetentionDays = z
+  .number()
+  .int()
+  .min(7)
+  .max(731)
+  .refine((days) => days === 7 || days === 731 || (days % 31 === 0 && days >= 31 && days <= 713), {
+    message: 'is not a Performance Insights retention period',
+    params: { expected: '7, a multiple of 31 from 31 to 713 (1-23 months), or 731' },
+  })
+  .describe(
+    "Days Performance Insights keeps its data: 7, 31 × months (1-23) or 731. Default: the live target's.",
+  );
+
 export const secretName = checkedString(
   "Secrets Manager secret (name or ARN) that holds the admin user's credentials (username, password, host, port, engine).",
   'a secret name of letters, digits and /_+=.@- (for example /development/app1/app1-dev), or a secret ARN',

@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import {
+  backupWindow,
   bucketName,
+  caCertificate,
   groupName,
   identifier,
   identifierOrArn,
@@ -8,6 +10,8 @@ import {
   kmsKeyId,
   label,
   lambdaArn,
+  maintenanceWindow,
+  performanceInsightsRetentionDays,
   port,
   restoreTime,
   scheduleExpression,
@@ -88,6 +92,19 @@ const sharedTargetSettings = {
     .describe("Automated backup retention, 0-35 days (Aurora: 1-35). Default: the live target's.")
     .optional(),
   performanceInsights: z.boolean().describe("Performance Insights. Default: the live target's.").optional(),
+  performanceInsightsKmsKeyId: kmsKeyId
+    .describe("KMS key that encrypts the Performance Insights data. Default: the live target's.")
+    .optional(),
+  performanceInsightsRetentionDays: performanceInsightsRetentionDays.optional(),
+  publiclyAccessible: z
+    .boolean()
+    .describe(
+      "Whether the refreshed target (Aurora: its instances) gets a public address. The copy stays private until it is masked and swapped, then gets this value. Default: the live target's, else private.",
+    )
+    .optional(),
+  caCertificate: caCertificate.optional(),
+  backupWindow: backupWindow.optional(),
+  maintenanceWindow: maintenanceWindow.optional(),
   monitoringIntervalSeconds: z
     .union([
       z.literal(0),
@@ -136,6 +153,15 @@ const rdsTarget = z
       .max(16000)
       .describe("gp3 storage throughput in MiB/s. Default: the live target's.")
       .optional(),
+    maxAllocatedStorageGiB: z
+      .number()
+      .int()
+      .min(21)
+      .max(65536)
+      .describe(
+        "Storage autoscaling: the most GiB RDS may grow the storage to, above the copy's allocated storage (the source's). Default: the live target's; off when it has none.",
+      )
+      .optional(),
     ...sharedTargetSettings,
   })
   .describe('The RDS DB instance to refresh; every setting not given is carried over from the live target.');
@@ -155,6 +181,12 @@ const auroraTarget = z
       .string()
       .regex(/^\d+(\.\d+)*(\.[a-z0-9_.-]+)?$/)
       .describe("Engine version of the restored cluster (fromsnapshot may upgrade). Default: the source's.")
+      .optional(),
+    storageType: z
+      .enum(['aurora', 'aurora-iopt1'])
+      .describe(
+        'Cluster storage: "aurora" (Standard) or "aurora-iopt1" (I/O-Optimized); a restore otherwise gets Standard. Default: the live target\'s.',
+      )
       .optional(),
     backtrackWindowSeconds: z
       .number()
@@ -263,6 +295,9 @@ const preserve = z
     'What the target keeps across the refresh: rows of tables (settings, feature flags) and users with their passwords and privileges. Read from the live target before the restore (the first refresh of a new target has nothing to keep) and written into the copy before the swap; MySQL, MariaDB and PostgreSQL only.',
   );
 
+/** How many final snapshots of a target dbrefresh keeps when the file says `finalSnapshot: true`. */
+export const DEFAULT_FINAL_SNAPSHOTS_KEPT = 3;
+
 const oldTarget = z
   .strictObject({
     keepHours: z
@@ -275,8 +310,29 @@ const oldTarget = z
       )
       .optional(),
     finalSnapshot: z
+      .union([
+        z.boolean(),
+        z.strictObject({
+          keep: z
+            .number()
+            .int()
+            .min(1)
+            .max(100)
+            .describe(
+              `How many of the final snapshots dbrefresh took of this target to keep, newest first; older ones are deleted. Default: ${DEFAULT_FINAL_SNAPSHOTS_KEPT}.`,
+            )
+            .optional(),
+        }),
+      ])
+      .describe(
+        `Take a final snapshot when the old target is deleted: true (keeping the newest ${DEFAULT_FINAL_SNAPSHOTS_KEPT} of this target) or { "keep": n }. Only snapshots dbrefresh took of this target are ever deleted. Default: false.`,
+      )
+      .optional(),
+    keepAutomatedBackups: z
       .boolean()
-      .describe('Take a final snapshot when the old target is deleted. Default: false.')
+      .describe(
+        "Keep the old target's automated backups when it is deleted, until their retention period ends, instead of deleting them with it. Default: false.",
+      )
       .optional(),
   })
   .describe('What happens to the old target after a successful swap.');

@@ -111,6 +111,7 @@ describe('inspectSource for an RDS instance', () => {
       instanceClass: 'db.r6g.large',
       restorePoint: LATEST.toISOString(),
       snapshot: null,
+      allocatedStorageGiB: undefined,
     });
   });
 
@@ -242,6 +243,28 @@ describe('inspectSource for an RDS instance', () => {
       DBSnapshotIdentifier: 'app1-prod-manual',
       IncludeShared: false,
     });
+  });
+
+  it('reports the allocated storage of the source, or of the snapshot, which the copy gets', async () => {
+    describesInstance(rds, 'app1-prod', {
+      Engine: 'mysql',
+      EngineVersion: '8.0.39',
+      AllocatedStorage: 500,
+      LatestRestorableTime: LATEST,
+    });
+    rds.on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'app1-prod-manual' }).resolves({
+      DBSnapshots: [snapshot('app1-prod-manual', '2026-11-20T12:00:00Z', { AllocatedStorage: 300 })],
+    });
+
+    const latest = await inspectSource(client, rdsFile({ type: 'latestpoint' }), NOW);
+    const fromSnapshot = await inspectSource(
+      client,
+      rdsFile({ type: 'fromsnapshot', snapshot: 'app1-prod-manual' }),
+      NOW,
+    );
+
+    expect(latest.allocatedStorageGiB).toBe(500);
+    expect(fromSnapshot.allocatedStorageGiB).toBe(300);
   });
 
   it('fails when the named snapshot is not available yet', async () => {

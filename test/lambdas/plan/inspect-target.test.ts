@@ -3,11 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { inspectClusterTarget, inspectInstanceTarget } from '../../../lambdas/plan/inspect-target';
 import { GuardError } from '../../../lambdas/shared/errors';
-import {
-  AuroraRefreshFileSchema,
-  RdsRefreshFileSchema,
-} from '../../../lambdas/shared/refresh-model/refresh-file-schema';
 import { awsError } from '../../fixtures/aws-errors';
+import { auroraFile, rdsFile } from '../../fixtures/concise-files';
 import {
   describesCluster,
   describesInstance,
@@ -18,28 +15,6 @@ import {
 
 const rds = mockClient(RDSClient);
 const client = new RDSClient({ region: 'eu-west-1' });
-
-function rdsFile(target: Record<string, unknown> = {}) {
-  return RdsRefreshFileSchema.parse({
-    application: 'app1',
-    environment: 'development',
-    service: 'rds',
-    source: { instance: 'app1-prod' },
-    target: { instance: 'app1-dev', ...target },
-    restore: { type: 'latestpoint' },
-  });
-}
-
-function auroraFile(target: Record<string, unknown> = {}) {
-  return AuroraRefreshFileSchema.parse({
-    application: 'shop',
-    environment: 'integration',
-    service: 'aurora',
-    source: { cluster: 'shop-prod' },
-    target: { cluster: 'shop-int', ...target },
-    restore: { type: 'fastcloning' },
-  });
-}
 
 /** A refreshable instance: the target checks pass unless `settings` say otherwise. */
 function instance(id: string, settings: DBInstance = {}): void {
@@ -104,6 +79,48 @@ describe('inspectInstanceTarget', () => {
     const facts = await inspectInstanceTarget(client, rdsFile());
 
     expect(facts.settings).toMatchObject({ storageType: 'gp2', iops: undefined });
+  });
+
+  it("carries over what a restore does not keep: public access, autoscaling, CA, Performance Insights' key and retention, windows", async () => {
+    instance('app1-dev', {
+      PubliclyAccessible: true,
+      MaxAllocatedStorage: 1000,
+      CACertificateIdentifier: 'rds-ca-rsa4096-g1',
+      PerformanceInsightsEnabled: true,
+      PerformanceInsightsKMSKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/pi',
+      PerformanceInsightsRetentionPeriod: 93,
+      PreferredBackupWindow: '02:00-02:30',
+      PreferredMaintenanceWindow: 'sun:04:00-sun:04:30',
+    });
+
+    const facts = await inspectInstanceTarget(client, rdsFile({ publiclyAccessible: false }));
+
+    expect(facts.settings).toMatchObject({
+      publiclyAccessible: false,
+      maxAllocatedStorageGiB: 1000,
+      caCertificate: 'rds-ca-rsa4096-g1',
+      performanceInsights: true,
+      performanceInsightsKmsKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/pi',
+      performanceInsightsRetentionDays: 93,
+      backupWindow: '02:00-02:30',
+      maintenanceWindow: 'sun:04:00-sun:04:30',
+    });
+  });
+
+  it('carries no Performance Insights key or retention when it is off', async () => {
+    instance('app1-dev', {
+      PerformanceInsightsEnabled: false,
+      PerformanceInsightsKMSKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/pi',
+      PerformanceInsightsRetentionPeriod: 7,
+    });
+
+    const facts = await inspectInstanceTarget(client, rdsFile());
+
+    expect(facts.settings).toMatchObject({
+      performanceInsights: false,
+      performanceInsightsKmsKeyId: undefined,
+      performanceInsightsRetentionDays: undefined,
+    });
   });
 
   it('carries over its own option group but not a default one', async () => {
@@ -200,6 +217,26 @@ describe('inspectClusterTarget', () => {
     expect(facts.settings).toMatchObject({
       serverless: { minCapacity: 0.5, maxCapacity: 8 },
       backtrackWindowSeconds: undefined,
+    });
+  });
+
+  it("carries over the cluster's storage type and windows, and its writer's public access and CA", async () => {
+    cluster('shop-int', {
+      StorageType: 'aurora-iopt1',
+      PreferredBackupWindow: '01:00-01:30',
+      PreferredMaintenanceWindow: 'sat:22:00-sat:22:30',
+      DBClusterMembers: [{ DBInstanceIdentifier: 'shop-int-1', IsClusterWriter: true }],
+    });
+    instance('shop-int-1', { PubliclyAccessible: true, CACertificateIdentifier: 'rds-ca-ecc384-g1' });
+
+    const facts = await inspectClusterTarget(client, auroraFile());
+
+    expect(facts.settings).toMatchObject({
+      storageType: 'aurora-iopt1',
+      backupWindow: '01:00-01:30',
+      maintenanceWindow: 'sat:22:00-sat:22:30',
+      publiclyAccessible: true,
+      caCertificate: 'rds-ca-ecc384-g1',
     });
   });
 

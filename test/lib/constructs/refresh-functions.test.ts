@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RefreshStack } from '../../../lib/refresh-stack';
 
 const stack = new RefreshStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'DbRefresh');
@@ -79,6 +79,84 @@ describe('RefreshFunctions', () => {
       expect(statement.Condition).toEqual({
         StringEquals: { 'aws:ResourceTag/dbrefresh:refreshable': 'true' },
       });
+    }
+  });
+
+  it.each([
+    [
+      'start a stopped database',
+      'rds:Start',
+      ['rds:StartDBCluster', 'rds:StartDBInstance'],
+      ['retire', 'deleteOldTarget'],
+    ],
+    ['reboot an instance', 'rds:Reboot', ['rds:RebootDBInstance'], ['replicas']],
+  ] as const)(
+    'lets only the steps that must %s do it, and only on refreshable databases',
+    (_what, prefix, actions, steps) => {
+      const roles = steps.flatMap((step) => {
+        const pair = stack.functions[step];
+        return [pair.start, pair.check].map((fn) => stack.getLogicalId(fn.role?.node.defaultChild as never));
+      });
+      const granted = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) => {
+        const { Roles, PolicyDocument } = (
+          policy as {
+            Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } };
+          }
+        ).Properties;
+        return PolicyDocument.Statement.filter((statement) =>
+          actionsOf(statement).some((action) => action.startsWith(prefix)),
+        ).map((statement) => ({ role: Roles[0]?.Ref, statement }));
+      });
+
+      expect(granted.map((grant) => grant.role).sort()).toEqual([...roles].sort());
+      for (const { statement } of granted) {
+        expect(actionsOf(statement).sort()).toEqual(actions);
+        expect(statement.Condition).toEqual({
+          StringEquals: { 'aws:ResourceTag/dbrefresh:refreshable': 'true' },
+        });
+      }
+    },
+  );
+
+  it('lets the plan read the parameter and option groups it checks, and only read them', () => {
+    const planRole = stack.getLogicalId(stack.functions.plan.role?.node.defaultChild as never);
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: planRole }] },
+    });
+    const actions = Object.values(policies).flatMap((policy) =>
+      (
+        policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }
+      ).Properties.PolicyDocument.Statement.flatMap(actionsOf),
+    );
+
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'rds:DescribeDBParameterGroups',
+        'rds:DescribeDBClusterParameterGroups',
+        'rds:DescribeOptionGroups',
+      ]),
+    );
+    expect(
+      actions.filter((action) => action.startsWith('rds:') && !/^rds:(Describe|List)/.test(action)),
+    ).toEqual([]);
+  });
+
+  it('lets the retire steps delete only final snapshots dbrefresh tagged, and tag them only with that key', () => {
+    const onSnapshots = statements().filter(
+      (statement) =>
+        actionsOf(statement).some((action) =>
+          /^rds:(DeleteDB(Cluster)?Snapshot|AddTagsToResource)$/.test(action),
+        ) && JSON.stringify(statement.Resource).includes('-old-*-final'),
+    );
+
+    expect(onSnapshots).toHaveLength(8);
+    for (const statement of onSnapshots) {
+      expect(JSON.stringify(statement.Resource)).not.toMatch(/snapshot:\*"/);
+      expect(statement.Condition).toEqual(
+        actionsOf(statement).includes('rds:AddTagsToResource')
+          ? { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['dbrefresh:final-snapshot-of'] } }
+          : { StringLike: { 'aws:ResourceTag/dbrefresh:final-snapshot-of': '?*' } },
+      );
     }
   });
 
@@ -223,6 +301,13 @@ describe('RefreshFunctions', () => {
     }
   });
 
+  it('tells the plan that the database functions run outside any VPC', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Environment: { Variables: Match.objectLike({ DATABASE_NETWORK: 'none' }) },
+    });
+  });
+
   it('runs the scripts step for up to 15 minutes', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.check',
@@ -241,6 +326,9 @@ describe('RefreshStack with a database network', () => {
     Template.fromStack(inVpc).hasResourceProperties('AWS::Lambda::Function', {
       Timeout: 900,
       VpcConfig: { SubnetIds: ['subnet-a', 'subnet-b'], SecurityGroupIds: ['sg-1'] },
+    });
+    Template.fromStack(inVpc).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DATABASE_NETWORK: 'vpc' }) },
     });
     for (const handler of ['index.capture', 'index.reapply']) {
       Template.fromStack(inVpc).hasResourceProperties('AWS::Lambda::Function', {

@@ -890,6 +890,57 @@ const cases: Case[] = [
     message: /production environment/,
     expected: /non-production/,
   },
+  // Settings a restore does not keep
+  {
+    name: 'backup window shorter than 30 minutes',
+    base: rds,
+    change: (f) => {
+      f.target.backupWindow = '03:00-03:15';
+    },
+    path: '$.target.backupWindow',
+    message: /shorter than 30 minutes/,
+    expected: /a UTC window such as "03:00-03:30"/,
+  },
+  {
+    name: 'maintenance window without days',
+    base: aurora,
+    change: (f) => {
+      f.target.maintenanceWindow = '04:00-04:30';
+    },
+    path: '$.target.maintenanceWindow',
+    message: /not a window in the expected format/,
+    expected: /sun:04:00-sun:04:30/,
+  },
+  {
+    name: 'Performance Insights retention of 94 days',
+    base: rds,
+    change: (f) => {
+      f.target.performanceInsightsRetentionDays = 94;
+    },
+    path: '$.target.performanceInsightsRetentionDays',
+    message: /not a Performance Insights retention period/,
+    expected: /7, a multiple of 31 from 31 to 713/,
+  },
+  {
+    name: 'RDS storage type on an Aurora cluster',
+    base: aurora,
+    change: (f) => {
+      f.target.storageType = 'gp3';
+    },
+    path: '$.target.storageType',
+    message: /not an allowed value/,
+    expected: /aurora/,
+  },
+  {
+    name: 'final snapshot retention of none',
+    base: rds,
+    change: (f) => {
+      f.oldTarget = { finalSnapshot: { keep: 0 } };
+    },
+    path: '$.oldTarget.finalSnapshot.keep',
+    message: /too small|at least|>=/,
+    expected: /How many of the final snapshots/,
+  },
 ];
 
 describe('parseRefreshFile with invalid files', () => {
