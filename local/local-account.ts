@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { SCHEDULE_GROUP_NAME } from '../lib/constructs/refresh-schedules';
+import type { Authorizer } from './endpoint/auth/authorize';
 import { Faults } from './endpoint/faults';
 import type { TerminalStatusHook } from './endpoint/rds/dependencies';
 import { RdsService } from './endpoint/rds/rds-service';
@@ -16,6 +17,7 @@ import { LocalSns } from './endpoint/services/sns';
 import { LocalSsm } from './endpoint/services/ssm';
 import { LocalStates } from './endpoint/services/states';
 import { EngineManager } from './engines/engine-manager';
+import { type LocalCredentials, LocalIdentities } from './iam/identities';
 import { REFRESH_STATE_MACHINE_NAME, refreshStateMachine } from './runner/refresh-executions';
 import type { LocalResources } from './runner/refresh-machine';
 import { TaskTokens } from './runner/task-tokens';
@@ -104,6 +106,11 @@ export interface LocalAccountOptions {
    * @default - not told
    */
   readonly onScheduleEvent?: (line: string) => void;
+  /**
+   * Local IAM: decides each access of each request for its caller (see startLocalEndpoint).
+   * @default - no IAM evaluation: every request signed by the account's identities is served
+   */
+  readonly authorize?: Authorizer;
 }
 
 /** A local AWS account: one endpoint serving RDS (real engines), Secrets Manager, SNS, S3, KMS, Lambda, SSM and DynamoDB. */
@@ -112,6 +119,10 @@ export interface LocalAccount extends LocalResources {
   readonly region: string;
   readonly account: string;
   readonly stateDir: string;
+  /** Who may sign requests: the administrator (key pair in `<stateDir>/credentials.json`) and role sessions. */
+  readonly identities: LocalIdentities;
+  /** The administrator's credentials: what the CLI, the demo and the tests' inspection clients sign with. */
+  readonly credentials: LocalCredentials;
   readonly engines: EngineManager;
   readonly secrets: SecretStore;
   readonly sns: LocalSns;
@@ -145,6 +156,8 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
   // The engines run as the mysql and postgres accounts when we are root; they must be able to pass through.
   if (process.getuid?.() === 0) chmodSync(stateDir, 0o711);
   const scope = { region: LOCAL_REGION, account: LOCAL_ACCOUNT_ID };
+  const identities = LocalIdentities.open(stateDir, LOCAL_ACCOUNT_ID);
+  const credentials = identities.administrator.credentials;
   // First: an invalid refresh file fails here, before any server starts.
   const schedules = new AccountSchedules({ stateDir, refreshFilesDir: options.refreshFilesDir, scope });
   const engines = new EngineManager({ root: enginesRootFor(stateDir) });
@@ -190,7 +203,13 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     stateDir,
     scope,
     tokens: taskTokens,
-    stateMachine: refreshStateMachine({ ...resources, ...scope, taskTokens, endpoint: () => endpoint.url }),
+    stateMachine: refreshStateMachine({
+      ...resources,
+      ...scope,
+      taskTokens,
+      credentials,
+      endpoint: () => endpoint.url,
+    }),
   });
   // The stack's outputs (lib/refresh-stack.ts) with local values, for tools that find the deployment by them.
   const cloudformation = new LocalCloudFormation({
@@ -226,6 +245,8 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
         cloudformation,
         schedules.scheduler,
       ],
+      identities,
+      authorize: options.authorize,
       port: options.port,
       faults: Faults.fromFile(faultsFile),
       account: LOCAL_ACCOUNT_ID,
@@ -235,12 +256,13 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     throw error;
   }
   // What an instance's role and configuration give it in AWS; never in the command's parameters.
+  // For now it signs as the administrator; it is to get the runner role's session instead.
   ssm.registerInstance(LOCAL_SCRIPT_RUNNER_ID, {
     environment: {
       AWS_ENDPOINT_URL: endpoint.url,
       AWS_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       DB_TLS: 'off',
     },
   });
@@ -250,6 +272,8 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     region: LOCAL_REGION,
     account: LOCAL_ACCOUNT_ID,
     stateDir,
+    identities,
+    credentials,
     engines,
     secrets,
     sns,

@@ -1,6 +1,7 @@
 import type { RunInput } from '../../lambdas/shared/run/run-state';
 import type { AslDefinition } from '../../lib/resolve-definition';
 import type { LocalStateMachine } from '../endpoint/services/states';
+import type { LocalCredentials } from '../iam/identities';
 import { type LocalResources, loadRefreshMachine } from './refresh-machine';
 import { runRefreshLocally } from './run-refresh';
 import type { TaskTokens } from './task-tokens';
@@ -14,6 +15,8 @@ export interface RefreshExecutionsOptions extends LocalResources {
   readonly region: string;
   readonly account: string;
   readonly taskTokens: TaskTokens;
+  /** What the step functions sign their requests with. */
+  readonly credentials: LocalCredentials;
   /**
    * How long each Wait lasts, in milliseconds.
    * @default - runRefreshLocally's default

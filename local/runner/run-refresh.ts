@@ -1,6 +1,7 @@
 import { logger } from '../../lambdas/shared/handler';
 import type { RunInput } from '../../lambdas/shared/run/run-state';
 import type { AslDefinition } from '../../lib/resolve-definition';
+import type { LocalCredentials } from '../iam/identities';
 import { integrationHandler, localDefinition, taskContext } from './lambda-integrations';
 import {
   type LocalResources,
@@ -45,6 +46,8 @@ export interface RunEvent {
 export interface LocalRunOptions extends LocalResources {
   /** The local AWS endpoint the handlers' SDK clients talk to. */
   readonly endpointUrl: string;
+  /** What the handlers' SDK clients sign with (the local account's administrator, for now). */
+  readonly credentials: LocalCredentials;
   readonly region?: string;
   readonly account?: string;
   /** Execution name; defaults to a unique one. */
@@ -95,7 +98,7 @@ export async function runRefreshLocally(input: RunInput, options: LocalRunOption
   const region = options.region ?? 'eu-west-1';
   const account = options.account ?? '000000000000';
   const machine = withTaskTimeouts(loadRefreshMachine(options), options.taskTimeoutSeconds);
-  configureProcess(machine.tasks, options.endpointUrl, region);
+  configureProcess(machine.tasks, options.endpointUrl, region, options.credentials);
   // The handlers share this process's one logger, which may have been created before the run.
   logger.setLogLevel(options.logLevel ?? 'WARN');
 
@@ -195,17 +198,24 @@ async function invoke(task: LocalTask, event: unknown): Promise<unknown> {
 /**
  * The handlers create their SDK clients and read their environment when first loaded, so the
  * environment is set once for the process: every function's variables (they agree on shared names)
- * and the endpoint. Credentials are dummies the local endpoint accepts.
+ * and the endpoint, with the credentials the local endpoint verifies the handlers' signatures with.
  */
-function configureProcess(tasks: readonly LocalTask[], endpointUrl: string, region: string): void {
+function configureProcess(
+  tasks: readonly LocalTask[],
+  endpointUrl: string,
+  region: string,
+  credentials: LocalCredentials,
+): void {
   for (const task of tasks) Object.assign(process.env, task.environment);
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: endpointUrl,
     AWS_REGION: region,
-    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
-    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     DB_TLS: 'off',
   });
+  if (credentials.sessionToken === undefined) delete process.env.AWS_SESSION_TOKEN;
+  else process.env.AWS_SESSION_TOKEN = credentials.sessionToken;
 }
 
 async function reportEvents(

@@ -5,7 +5,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetRandomPasswordCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Faults } from '../../../local/endpoint/faults';
-import { credentialScope, type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint/server';
+import { credentialScope, type LocalEndpoint } from '../../../local/endpoint/server';
 import type { LocalRequest, LocalService } from '../../../local/endpoint/service';
 import { LocalS3 } from '../../../local/endpoint/services/s3';
 import { SecretStore, secretsManagerService } from '../../../local/endpoint/services/secrets-manager';
@@ -66,14 +66,15 @@ describe('startLocalEndpoint', () => {
     lambda.destroy();
   });
 
-  it('rejects an unsigned request, explaining how it routes', async () => {
+  it('rejects an unsigned request, explaining how to sign it', async () => {
     const response = await fetch(`${endpoint.url}/`, { method: 'POST', body: '{}' });
 
     expect(response.status).toBe(400);
     await expect(response.json()).resolves.toMatchObject({
-      __type: 'MissingAuthenticationToken',
+      __type: 'MissingAuthenticationTokenException',
       message: expect.stringContaining('Credential=<key>/<date>/<region>/<service>/aws4_request'),
     });
+    expect(seen).toHaveLength(0);
   });
 });
 
@@ -86,7 +87,7 @@ describe('startLocalEndpoint with a failing service', () => {
         throw new Error('bug in the emulator');
       },
     };
-    const endpoint = await startLocalEndpoint({ services: [broken], onError });
+    const endpoint = await startEndpoint({ services: [broken], onError });
     const sm = new SecretsManagerClient(clientConfig(endpoint));
 
     await expect(sm.send(new GetRandomPasswordCommand({}))).rejects.toMatchObject({
@@ -105,7 +106,7 @@ describe('startLocalEndpoint with a failing service', () => {
   it('rejects two services with the same name', async () => {
     const service: LocalService = { name: 'sns', handle: async () => ({ status: 200 }) };
 
-    await expect(startLocalEndpoint({ services: [service, service] })).rejects.toThrow(
+    await expect(startEndpoint({ services: [service, service] })).rejects.toThrow(
       'Two local services are named "sns"',
     );
   });
