@@ -159,7 +159,12 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
   const identities = LocalIdentities.open(stateDir, LOCAL_ACCOUNT_ID);
   const credentials = identities.administrator.credentials;
   // First: an invalid refresh file fails here, before any server starts.
-  const schedules = new AccountSchedules({ stateDir, refreshFilesDir: options.refreshFilesDir, scope });
+  const schedules = new AccountSchedules({
+    stateDir,
+    refreshFilesDir: options.refreshFilesDir,
+    scope,
+    credentials,
+  });
   const engines = new EngineManager({ root: enginesRootFor(stateDir) });
   const rds = new RdsService({
     engines,
