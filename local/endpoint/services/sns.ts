@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
+import { JsonTooDeepError, parseJson } from '../../../lambdas/shared/json/parse-json';
 import { type QueryInput, queryService, xmlList } from '../query-protocol';
 import { AwsError, type LocalRequest, type LocalResponse, type LocalService } from '../service';
 
@@ -119,6 +120,7 @@ export class LocalSns implements LocalService {
     }
     const message = input.string('Message');
     if (!message) throw new AwsError('InvalidParameter', 'Invalid parameter: Message Reason: Empty message');
+    checkMessageStructure(input.string('MessageStructure'), message);
     if (!this.topics.has(topicArn)) {
       const name = /^arn:aws:sns:([^:]+):(\d{12}):(.+)$/.exec(topicArn);
       if (!this.options.autoCreateTopics || !name?.[1] || !name[2] || !name[3]) {
@@ -152,6 +154,34 @@ export class LocalSns implements LocalService {
     const temporary = `${this.topicsFile}.${randomUUID()}.tmp`;
     writeFileSync(temporary, JSON.stringify(this.listTopics(), null, 2));
     renameSync(temporary, this.topicsFile);
+  }
+}
+
+/**
+ * With MessageStructure `json`, the message must be a JSON object with a string under `default` (one message per
+ * protocol): https://docs.aws.amazon.com/sns/latest/api/API_Publish.html. Its nesting is bounded before parsing.
+ */
+function checkMessageStructure(structure: string | undefined, message: string): void {
+  if (structure === undefined) return;
+  if (structure !== 'json') {
+    throw new AwsError(
+      'InvalidParameter',
+      `Invalid parameter: MessageStructure Reason: "${structure}" is not a valid value; the only one is json`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseJson(message, { what: 'The JSON message' });
+  } catch (error: unknown) {
+    const reason = error instanceof JsonTooDeepError ? error.message : 'JSON message body failed to parse';
+    throw new AwsError('InvalidParameter', `Invalid parameter: Message Structure - ${reason}`);
+  }
+  const record = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {};
+  if (typeof (record as Record<string, unknown>).default !== 'string') {
+    throw new AwsError(
+      'InvalidParameter',
+      'Invalid parameter: Message Structure - No default entry in JSON message body',
+    );
   }
 }
 

@@ -12,6 +12,7 @@ import type {
   StopExecutionOutput,
 } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
+import { parseJson } from '../../../lambdas/shared/json/parse-json';
 import type { AslDefinition } from '../../../lib/resolve-definition';
 import {
   ExecutionHistoryEvents,
@@ -452,7 +453,7 @@ function parseInput(text: string): unknown {
     throw new AwsError('InvalidExecutionInput', 'Invalid State Machine Execution Input: larger than 256 KiB');
   }
   try {
-    return JSON.parse(text);
+    return parseJson(text, { what: 'The execution input' });
   } catch (error: unknown) {
     throw new AwsError(
       'InvalidExecutionInput',
@@ -463,7 +464,7 @@ function parseInput(text: string): unknown {
 
 function parseOutput(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJson(text, { what: 'The task output' });
   } catch (error: unknown) {
     throw new AwsError('InvalidOutput', `Invalid Output: '${(error as Error).message}'`);
   }
