@@ -340,9 +340,10 @@ function writeResponse(req: IncomingMessage, res: ServerResponse, response: Loca
     headers['content-length'] = String(body.length);
   const unread = !req.complete;
   if (unread) headers.connection = 'close';
+  const socket = req.socket;
   res.writeHead(response.status, headers);
   res.end(method === 'HEAD' ? undefined : body, () => {
-    if (unread) req.socket.destroy();
+    if (unread) socket?.destroy();
   });
 }
 
