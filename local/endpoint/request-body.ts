@@ -145,7 +145,8 @@ export async function readLimitedBody(
   const chunks: Buffer[] = [];
   const hash = createHash('sha256');
   let received = 0;
-  for await (const chunk of stream) {
+  // Leaving the loop early leaves the stream as it is: the endpoint answers before it closes the connection.
+  for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
     const bytes = chunk as Buffer;
     received += bytes.length;
     if (received > limit.bytes) throw tooLarge(`more than ${limit.bytes.toLocaleString('en-US')} bytes`);

@@ -322,9 +322,13 @@ function unknownService(request: LocalRequest, known: readonly string[]): AwsErr
   );
 }
 
+/** How long a client sending a body the endpoint refused may go on before the connection is dropped. */
+const REFUSED_BODY_GRACE_MS = 2000;
+
 /**
  * Sends the response. When the request's body was not read to its end (refused before or while reading it), the
- * connection is closed after the response, so the rest of the body is never read.
+ * connection is closed after the response: the endpoint half-closes it (the client reads the answer, then the end),
+ * discards what the client still sends without holding it, and drops the connection shortly after.
  */
 function writeResponse(req: IncomingMessage, res: ServerResponse, response: LocalResponse): void {
   const method = req.method ?? 'GET';
@@ -341,10 +345,17 @@ function writeResponse(req: IncomingMessage, res: ServerResponse, response: Loca
   const unread = !req.complete;
   if (unread) headers.connection = 'close';
   const socket = req.socket;
+  if (unread && socket) {
+    // Node destroys a `Connection: close` socket as soon as the response is out, which resets it under a client
+    // still sending: the client may then never read the answer. Half-close instead (Node discards what still
+    // arrives), and drop the connection after a grace period.
+    socket.destroySoon = () => {
+      socket.end();
+      setTimeout(() => socket.destroy(), REFUSED_BODY_GRACE_MS).unref();
+    };
+  }
   res.writeHead(response.status, headers);
-  res.end(method === 'HEAD' ? undefined : body, () => {
-    if (unread) socket?.destroy();
-  });
+  res.end(method === 'HEAD' ? undefined : body);
 }
 
 function reportToStderr(error: unknown, request: LocalRequest): void {

@@ -75,7 +75,8 @@ export async function receiveUpload(
         .some((coding) => coding.trim() === 'aws-chunked');
     const decoder = chunked ? new AwsChunkedDecoder(sink, options) : undefined;
     const rawHash = createHash('sha256');
-    for await (const piece of stream) {
+    // Leaving the loop early leaves the stream as it is: the endpoint answers before it closes the connection.
+    for await (const piece of stream.iterator({ destroyOnReturn: false })) {
       const bytes = piece as Buffer;
       if (decoder) await decoder.push(bytes);
       else {

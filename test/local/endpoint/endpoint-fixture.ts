@@ -111,6 +111,42 @@ export async function signRequest(
   return { ...raw, headers: signed.headers };
 }
 
+/** The request presigned (credentials in the query string), as the SDK's presign makes it. */
+export async function presignRequest(
+  endpoint: LocalEndpoint,
+  service: string,
+  raw: RawRequest,
+  options: SigningOptions & { readonly expiresIn?: number } = {},
+): Promise<RawRequest> {
+  const signer = new SignatureV4({
+    credentials: options.credentials ?? identitiesOf(endpoint).administrator.credentials,
+    region: options.region ?? 'eu-west-1',
+    service,
+    sha256: NodeSha256,
+    uriEscapePath: service !== 's3',
+  });
+  const presigned = await signer.presign(
+    {
+      method: raw.method ?? 'GET',
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port: endpoint.port,
+      path: raw.path ?? '/',
+      query: { ...raw.query },
+      headers: { host: `127.0.0.1:${endpoint.port}`, ...raw.headers },
+      body: raw.body,
+    },
+    { signingDate: options.signingDate, expiresIn: options.expiresIn ?? 900 },
+  );
+  return { ...raw, headers: presigned.headers, query: presigned.query as Record<string, string> };
+}
+
+/** The path and query string a request is sent with (`/a%20b?x=1`), as the endpoint receives it. */
+export function targetOf(raw: RawRequest): string {
+  const query = new URLSearchParams(raw.query ?? {}).toString().replace(/\+/g, '%20');
+  return `${raw.path ?? '/'}${query ? `?${query}` : ''}`;
+}
+
 /** A response as a raw test reads it. */
 export interface RawResponse {
   readonly status: number;
@@ -120,14 +156,13 @@ export interface RawResponse {
 
 /** Sends a request exactly as given (node:http, no header added but Host and Content-Length). */
 export function sendRaw(endpoint: LocalEndpoint, raw: RawRequest): Promise<RawResponse> {
-  const query = new URLSearchParams(raw.query ?? {}).toString().replace(/\+/g, '%20');
   return new Promise((resolve, reject) => {
     const request = httpRequest(
       {
         host: '127.0.0.1',
         port: endpoint.port,
         method: raw.method ?? 'POST',
-        path: `${raw.path ?? '/'}${query ? `?${query}` : ''}`,
+        path: targetOf(raw),
         headers: raw.headers,
       },
       (response) => {

@@ -4,8 +4,6 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetRandomPasswordCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { NodeSha256 } from '../../../local/endpoint/auth/node-sha256';
 import { Faults } from '../../../local/endpoint/faults';
 import { credentialScope, type LocalEndpoint } from '../../../local/endpoint/server';
 import type { LocalRequest, LocalService } from '../../../local/endpoint/service';
@@ -14,7 +12,7 @@ import { SecretStore, secretsManagerService } from '../../../local/endpoint/serv
 import { LocalSns } from '../../../local/endpoint/services/sns';
 import {
   clientConfig,
-  identitiesOf,
+  presignRequest,
   removeDirectory,
   sendRaw,
   sendSigned,
@@ -332,7 +330,7 @@ describe('startLocalEndpoint refusing what AWS refuses', () => {
   });
 
   it('rejects query-string credentials on a JSON service, which takes them only in the Authorization header', async () => {
-    const presigned = await presignedRequest(endpoint, 'secretsmanager', {
+    const presigned = await presignRequest(endpoint, 'secretsmanager', {
       method: 'POST',
       path: '/',
       headers: { 'x-amz-target': 'secretsmanager.GetRandomPassword' },
@@ -383,44 +381,11 @@ describe('startLocalEndpoint refusing what AWS refuses', () => {
 
 /** A presigned GET URL as @aws-sdk/s3-request-presigner makes it: UNSIGNED-PAYLOAD, the signature in the query. */
 async function presignedGet(endpoint: LocalEndpoint, path: string, signingDate: Date, expiresIn: number) {
-  const request = await presignedRequest(
+  const request = await presignRequest(
     endpoint,
     's3',
     { method: 'GET', path, headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } },
     { signingDate, expiresIn },
   );
   return `${endpoint.url}${path}?${new URLSearchParams(request.query).toString()}`;
-}
-
-async function presignedRequest(
-  endpoint: LocalEndpoint,
-  service: string,
-  raw: { method: string; path: string; headers: Record<string, string> },
-  options: { signingDate?: Date; expiresIn?: number } = {},
-) {
-  const signer = new SignatureV4({
-    credentials: identitiesOf(endpoint).administrator.credentials,
-    region: 'eu-west-1',
-    service,
-    sha256: NodeSha256,
-    uriEscapePath: service !== 's3',
-  });
-  const presigned = await signer.presign(
-    {
-      method: raw.method,
-      protocol: 'http:',
-      hostname: '127.0.0.1',
-      port: endpoint.port,
-      path: raw.path,
-      query: {},
-      headers: { host: `127.0.0.1:${endpoint.port}`, ...raw.headers },
-    },
-    { signingDate: options.signingDate, expiresIn: options.expiresIn ?? 900 },
-  );
-  return {
-    method: raw.method,
-    path: raw.path,
-    headers: presigned.headers,
-    query: presigned.query as Record<string, string>,
-  };
 }
