@@ -88,26 +88,9 @@ export async function signRequest(
   raw: RawRequest,
   options: SigningOptions = {},
 ): Promise<RawRequest> {
-  const signer = new SignatureV4({
-    credentials: options.credentials ?? identitiesOf(endpoint).administrator.credentials,
-    region: options.region ?? 'eu-west-1',
-    service,
-    sha256: NodeSha256,
-    uriEscapePath: service !== 's3',
+  const signed = await signerFor(endpoint, service, options).sign(toHttpRequest(endpoint, raw, 'POST'), {
+    signingDate: options.signingDate,
   });
-  const signed = await signer.sign(
-    {
-      method: raw.method ?? 'POST',
-      protocol: 'http:',
-      hostname: '127.0.0.1',
-      port: endpoint.port,
-      path: raw.path ?? '/',
-      query: { ...raw.query },
-      headers: { host: `127.0.0.1:${endpoint.port}`, ...raw.headers },
-      body: raw.body,
-    },
-    { signingDate: options.signingDate },
-  );
   return { ...raw, headers: signed.headers };
 }
 
@@ -118,27 +101,34 @@ export async function presignRequest(
   raw: RawRequest,
   options: SigningOptions & { readonly expiresIn?: number } = {},
 ): Promise<RawRequest> {
-  const signer = new SignatureV4({
+  const presigned = await signerFor(endpoint, service, options).presign(toHttpRequest(endpoint, raw, 'GET'), {
+    signingDate: options.signingDate,
+    expiresIn: options.expiresIn ?? 900,
+  });
+  return { ...raw, headers: presigned.headers, query: presigned.query as Record<string, string> };
+}
+
+function signerFor(endpoint: LocalEndpoint, service: string, options: SigningOptions): SignatureV4 {
+  return new SignatureV4({
     credentials: options.credentials ?? identitiesOf(endpoint).administrator.credentials,
     region: options.region ?? 'eu-west-1',
     service,
     sha256: NodeSha256,
     uriEscapePath: service !== 's3',
   });
-  const presigned = await signer.presign(
-    {
-      method: raw.method ?? 'GET',
-      protocol: 'http:',
-      hostname: '127.0.0.1',
-      port: endpoint.port,
-      path: raw.path ?? '/',
-      query: { ...raw.query },
-      headers: { host: `127.0.0.1:${endpoint.port}`, ...raw.headers },
-      body: raw.body,
-    },
-    { signingDate: options.signingDate, expiresIn: options.expiresIn ?? 900 },
-  );
-  return { ...raw, headers: presigned.headers, query: presigned.query as Record<string, string> };
+}
+
+function toHttpRequest(endpoint: LocalEndpoint, raw: RawRequest, method: string) {
+  return {
+    method: raw.method ?? method,
+    protocol: 'http:',
+    hostname: '127.0.0.1',
+    port: endpoint.port,
+    path: raw.path ?? '/',
+    query: { ...raw.query },
+    headers: { host: `127.0.0.1:${endpoint.port}`, ...raw.headers },
+    body: raw.body,
+  };
 }
 
 /** The path and query string a request is sent with (`/a%20b?x=1`), as the endpoint receives it. */
