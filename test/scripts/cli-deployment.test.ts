@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -160,6 +160,17 @@ describe('findDeployment', () => {
         `\`dbrefresh local up --state-dir ${stateDir}\` creates it`,
     );
     expect(cloudFormation).not.toHaveReceivedAnyCommand();
+  });
+
+  it('fails in local mode on a damaged administrator key file, naming it and the fix', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'dbrefresh-cli-'));
+    writeFileSync(join(stateDir, CREDENTIALS_FILE), '{"accessKeyId": "AKIA');
+    process.env[ENDPOINT_URL_ENV] = 'http://127.0.0.1:4566';
+
+    await expect(findDeployment({ local: true, stateDir })).rejects.toThrow(
+      `${join(stateDir, CREDENTIALS_FILE)} does not hold the local administrator's access key (accessKeyId AKIA…, secretAccessKey); ` +
+        'delete it and run `dbrefresh local up` to issue a new one',
+    );
   });
 
   it('takes local mode from DBREFRESH_LOCAL=1', async () => {
