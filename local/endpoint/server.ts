@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -113,6 +114,9 @@ export async function startLocalEndpoint(options: LocalEndpointOptions): Promise
         response = renderError(request, new AwsError('InternalFailure', message, 500, false));
       }
     }
+    // An upload the service did not take (refused by a fault or IAM, or failed) leaves no file behind.
+    const upload = (request as UploadRequest).upload;
+    if (upload) await rm(upload.file, { force: true });
     try {
       writeResponse(req, res, response);
     } catch (error: unknown) {
@@ -142,7 +146,6 @@ export async function startLocalEndpoint(options: LocalEndpointOptions): Promise
     if (signature.location === 'query') refuseQueryCredentials(service.name, protocol);
 
     const declared = declaredPayloadHash(head, signature, protocol);
-    const uploadFolder = isUploadingService(service) ? service.uploadFolder(request) : undefined;
     const limit = bodyLimitOf(service.name);
     const tooLarge = (received: string) => new BodyTooLargeError(service.name, protocol, limit, received);
     const read = () => readLimitedBody(req, request.headers['content-length'], tooLarge, limit);
@@ -158,10 +161,11 @@ export async function startLocalEndpoint(options: LocalEndpointOptions): Promise
     request.caller = caller;
     refuseBrowserRequest(request);
 
+    const uploadFolder = isUploadingService(service) ? service.uploadFolder(request) : undefined;
     if (unread !== undefined) {
       request.body = unread.body;
     } else if (uploadFolder !== undefined && isUploadingService(service)) {
-      (request as { upload?: UploadRequest['upload'] }).upload = await receiveUpload(req, {
+      (request as UploadRequest).upload = await receiveUpload(req, {
         file: path.join(uploadFolder, randomUUID()),
         payloadHash: declared ?? '',
         headers: request.headers,

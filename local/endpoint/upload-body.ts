@@ -22,7 +22,7 @@ export interface ReceivedUpload {
 
 /** A request whose body the endpoint streamed to a file instead of memory (`body` is then empty). */
 export interface UploadRequest extends LocalRequest {
-  readonly upload?: ReceivedUpload;
+  upload?: ReceivedUpload;
 }
 
 /** A service that takes some bodies as files: the endpoint streams them into `uploadFolder` as they arrive. */

@@ -1,14 +1,24 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetRandomPasswordCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { LocalEndpoint } from '../../../../local/endpoint/server';
 import type { LocalRequest, LocalService } from '../../../../local/endpoint/service';
+import { LocalS3 } from '../../../../local/endpoint/services/s3';
 import type { AccessDecision, AccessRequest } from '../../../../local/iam/access';
 import type { LocalCredentials } from '../../../../local/iam/identities';
-import { clientConfig, sendSigned, startEndpoint, testIdentities } from '../endpoint-fixture';
+import {
+  clientConfig,
+  removeDirectory,
+  sendSigned,
+  startEndpoint,
+  temporaryDirectory,
+  testIdentities,
+} from '../endpoint-fixture';
 
 const identities = testIdentities();
 const session = identities.roleSession({ name: 'dbrefresh-plan', policies: [] }, 'plan');
@@ -217,3 +227,27 @@ function fetchJson(endpoint: LocalEndpoint, credentials: LocalCredentials) {
     { credentials },
   );
 }
+
+describe('authorizeRequest refusing an upload', () => {
+  it('leaves no file of the refused body behind', async () => {
+    const stateDir = temporaryDirectory('refused-upload-');
+    const buckets = new LocalS3(stateDir);
+    await buckets.createBucket('scripts');
+    const endpoint = await startEndpoint({
+      services: [buckets],
+      identities,
+      authorize: () => ({ allowed: true, reason: 'allowed' }),
+    });
+    const s3 = new S3Client(clientConfig(endpoint, session));
+
+    await expect(
+      s3.send(new PutObjectCommand({ Bucket: 'scripts', Key: 'a.sql', Body: 'SELECT 1;' })),
+    ).rejects.toMatchObject({ name: 'AccessDenied' });
+
+    expect(readdirSync(path.join(buckets.root, '.uploads'))).toEqual([]);
+    expect(readdirSync(path.join(buckets.root, 'scripts', 'objects'))).toEqual([]);
+    s3.destroy();
+    await endpoint.close();
+    removeDirectory(stateDir);
+  });
+});
