@@ -65,14 +65,18 @@ export async function receiveUpload(
   stream: Readable,
   options: ReceiveUploadOptions,
 ): Promise<ReceivedUpload> {
+  const chunked =
+    isStreamingPayload(options.payloadHash) ||
+    (options.headers['content-encoding'] ?? '').split(',').some((coding) => coding.trim() === 'aws-chunked');
+  // The object's announced size: refused before a byte is read when it is over the limit.
+  const sizeHeader = chunked ? 'x-amz-decoded-content-length' : 'content-length';
+  const announced = options.headers[sizeHeader];
+  if (announced !== undefined && Number(announced) > options.limit.bytes) {
+    throw options.tooLarge(`${Number(announced).toLocaleString('en-US')} bytes (${sizeHeader})`);
+  }
   const handle = await open(options.file, 'wx', 0o600);
   const sink = new UploadSink(handle, options);
   try {
-    const chunked =
-      isStreamingPayload(options.payloadHash) ||
-      (options.headers['content-encoding'] ?? '')
-        .split(',')
-        .some((coding) => coding.trim() === 'aws-chunked');
     const decoder = chunked ? new AwsChunkedDecoder(sink, options) : undefined;
     const rawHash = createHash('sha256');
     // Leaving the loop early leaves the stream as it is: the endpoint answers before it closes the connection.

@@ -101,6 +101,19 @@ describe('receiveUpload', () => {
     expect(existsSync(options.file)).toBe(false);
   });
 
+  it('rejects an upload whose announced size is over the limit before reading it, creating no file', async () => {
+    const received = receiveUpload(Readable.from([Buffer.from('x')]), {
+      ...options,
+      headers: { 'content-length': String(6 * 1024 ** 3) },
+    });
+
+    await expect(received).rejects.toMatchObject({
+      code: 'EntityTooLarge',
+      message: 'too large: 6,442,450,944 bytes (content-length)',
+    });
+    expect(existsSync(options.file)).toBe(false);
+  });
+
   it('decodes an unsigned aws-chunked body with its trailer, whatever the pieces it arrives in', async () => {
     const body = '5\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n';
 
