@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
-  const { rds } = localClients(account.url, account.region);
+  const { rds } = localClients(account.url, account.region, account.credentials);
   const started = await restartServers(account, rds);
   rds.destroy();
   if (started.length > 0) log(`Started ${started.length} database server(s): ${started.join(', ')}`);

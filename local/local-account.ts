@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { SCHEDULE_GROUP_NAME } from '../lib/constructs/refresh-schedules';
+import type { Authorizer } from './endpoint/auth/authorize';
 import { Faults } from './endpoint/faults';
 import type { TerminalStatusHook } from './endpoint/rds/dependencies';
 import { RdsService } from './endpoint/rds/rds-service';
@@ -16,7 +17,7 @@ import { LocalSns } from './endpoint/services/sns';
 import { LocalSsm } from './endpoint/services/ssm';
 import { LocalStates } from './endpoint/services/states';
 import { EngineManager } from './engines/engine-manager';
-import { LocalIdentities } from './iam/identities';
+import { type LocalCredentials, LocalIdentities } from './iam/identities';
 import { FunctionHost } from './runner/function-host';
 import { REFRESH_STATE_MACHINE_NAME, refreshStateMachine } from './runner/refresh-executions';
 import type { LocalResources } from './runner/refresh-machine';
@@ -106,6 +107,11 @@ export interface LocalAccountOptions {
    * @default - not told
    */
   readonly onScheduleEvent?: (line: string) => void;
+  /**
+   * Local IAM: decides each access of each request for its caller (see startLocalEndpoint).
+   * @default - no IAM evaluation: every request signed by the account's identities is served
+   */
+  readonly authorize?: Authorizer;
 }
 
 /** A local AWS account: one endpoint serving RDS (real engines), Secrets Manager, SNS, S3, KMS, Lambda, SSM and DynamoDB. */
@@ -114,6 +120,10 @@ export interface LocalAccount extends LocalResources {
   readonly region: string;
   readonly account: string;
   readonly stateDir: string;
+  /** Who may sign requests: the administrator (key pair in `<stateDir>/credentials.json`) and role sessions. */
+  readonly identities: LocalIdentities;
+  /** The administrator's credentials: what the CLI, the demo and the tests' inspection clients sign with. */
+  readonly credentials: LocalCredentials;
   readonly engines: EngineManager;
   readonly secrets: SecretStore;
   readonly sns: LocalSns;
@@ -134,8 +144,6 @@ export interface LocalAccount extends LocalResources {
   readonly taskTokens: TaskTokens;
   /** EventBridge Scheduler: the schedules of `refreshFilesDir`, fired while the account is open. */
   readonly schedules: AccountSchedules;
-  /** Who may sign requests: the administrator and the role sessions of the functions. */
-  readonly identities: LocalIdentities;
   /** Lambda: runs the step functions, each in its own environments with its role's credentials. */
   readonly functions: FunctionHost;
   close(): Promise<void>;
@@ -152,8 +160,14 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
   if (process.getuid?.() === 0) chmodSync(stateDir, 0o711);
   const scope = { region: LOCAL_REGION, account: LOCAL_ACCOUNT_ID };
   const identities = LocalIdentities.open(stateDir, LOCAL_ACCOUNT_ID);
+  const credentials = identities.administrator.credentials;
   // First: an invalid refresh file fails here, before any server starts.
-  const schedules = new AccountSchedules({ stateDir, refreshFilesDir: options.refreshFilesDir, scope });
+  const schedules = new AccountSchedules({
+    stateDir,
+    refreshFilesDir: options.refreshFilesDir,
+    scope,
+    credentials,
+  });
   const engines = new EngineManager({ root: enginesRootFor(stateDir) });
   const rds = new RdsService({
     engines,
@@ -239,6 +253,8 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
         cloudformation,
         schedules.scheduler,
       ],
+      identities,
+      authorize: options.authorize,
       port: options.port,
       faults: Faults.fromFile(faultsFile),
       account: LOCAL_ACCOUNT_ID,
@@ -248,12 +264,13 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     throw error;
   }
   // What an instance's role and configuration give it in AWS; never in the command's parameters.
+  // For now it signs as the administrator; it is to get the runner role's session instead.
   ssm.registerInstance(LOCAL_SCRIPT_RUNNER_ID, {
     environment: {
       AWS_ENDPOINT_URL: endpoint.url,
       AWS_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       DB_CA_BUNDLE: engines.certificateAuthority.certificateFile,
     },
   });
@@ -274,6 +291,8 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     region: LOCAL_REGION,
     account: LOCAL_ACCOUNT_ID,
     stateDir,
+    identities,
+    credentials,
     engines,
     secrets,
     sns,
@@ -291,7 +310,6 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     preservedDataBucketName: PRESERVED_DATA_BUCKET,
     scriptRunner: LOCAL_SCRIPT_RUNNER,
     schedules,
-    identities,
     functions,
     close: async () => {
       await schedules.stop();

@@ -17,6 +17,7 @@ import { ensureEngines } from '../local/ensure-engines';
 import {
   DEFAULT_STATE_DIR,
   enginesRootFor,
+  type LocalAccount,
   openLocalAccount,
   removeLocalAccountFiles,
 } from '../local/local-account';
@@ -39,7 +40,7 @@ async function main(): Promise<number> {
   await resetDemoAccount();
   const account = await openLocalAccount({ stateDir: STATE_DIR, delayScale: 0.2 });
   try {
-    const clients = localClients(account.url, account.region);
+    const clients = localClients(account.url, account.region, account.credentials);
     log(`Local AWS endpoint ${account.url}, state in ${path.relative(process.cwd(), STATE_DIR)}`);
 
     log('Seeding shop-prod (MariaDB) with 2,000 customers: names, e-mails, phones, addresses...');
@@ -91,7 +92,7 @@ async function main(): Promise<number> {
     log(`Execution ${result.status}${result.error ? `: ${result.error} ${result.cause ?? ''}` : ''}`);
     if (result.status !== 'SUCCEEDED') return 1;
 
-    await showHistory(account.url, account.region, account.historyTableName);
+    await showHistory(account, account.historyTableName);
     showNotification();
     await showRows(clients, source.password, target.password);
     log();
@@ -103,9 +104,9 @@ async function main(): Promise<number> {
   }
 }
 
-async function showHistory(endpoint: string, region: string, table: string): Promise<void> {
+async function showHistory(account: LocalAccount, table: string): Promise<void> {
   const doc = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    new DynamoDBClient({ endpoint: account.url, region: account.region, credentials: account.credentials }),
   );
   const out = await doc.send(
     new QueryCommand({

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import * as z from 'zod';
 import { AwsError, type LocalRequest, type LocalResponse } from './service';
+import { S3Error, s3Address } from './services/s3-names';
 
 /** Answers a fraction of a service's calls (optionally one action's) with AWS's throttling error. */
 export const ThrottleRuleSchema = z.object({
@@ -196,7 +197,7 @@ export function actionOf(request: LocalRequest): string {
 }
 
 function s3ActionOf(request: LocalRequest): string {
-  const objectLevel = s3Location(request).key !== '';
+  const objectLevel = s3Address(request.headers, request.path).key !== '';
   switch (request.method) {
     case 'GET':
       if (objectLevel) return 'GetObject';
@@ -210,20 +211,6 @@ function s3ActionOf(request: LocalRequest): string {
     default:
       return request.method;
   }
-}
-
-/**
- * The bucket and key of an S3 request, virtual-hosted style (`<bucket>.localhost/<key>`) or path style
- * (`/<bucket>/<key>`); the bucket is empty for the service root, the key empty for a bucket-level call.
- */
-export function s3Location(request: Pick<LocalRequest, 'headers' | 'path'>): { bucket: string; key: string } {
-  const host = (request.headers.host ?? '').replace(/:\d+$/, '');
-  const virtualHost = /^(.+)\.localhost$/.exec(host);
-  const path = request.path.replace(/^\//, '');
-  if (virtualHost?.[1]) return { bucket: virtualHost[1], key: decodeURIComponent(path) };
-  const slash = path.indexOf('/');
-  if (slash < 0) return { bucket: decodeURIComponent(path), key: '' };
-  return { bucket: decodeURIComponent(path.slice(0, slash)), key: decodeURIComponent(path.slice(slash + 1)) };
 }
 
 const XML_ESCAPES: Record<string, string> = {
@@ -247,8 +234,8 @@ export function renderAwsError(
   request: Pick<LocalRequest, 'service' | 'headers' | 'method'>,
   error: AwsError,
   requestId: string = randomUUID(),
+  protocol: WireProtocol = protocolOf(request),
 ): LocalResponse {
-  const protocol = protocolOf(request);
   if (protocol === 'json') {
     return {
       status: error.status,
@@ -263,6 +250,10 @@ export function renderAwsError(
   const code = escapeXml(error.code);
   const message = escapeXml(error.message);
   if (protocol === 's3') {
+    // S3 names what the error is about (`<BucketName>`, `<Key>`): https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
+    const details = Object.entries(error instanceof S3Error ? error.details : {})
+      .map(([name, value]) => `<${name}>${escapeXml(value)}</${name}>`)
+      .join('');
     return {
       status: error.status,
       headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId },
@@ -271,7 +262,7 @@ export function renderAwsError(
         request.method === 'HEAD'
           ? undefined
           : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message>` +
-            `<RequestId>${requestId}</RequestId></Error>`,
+            `${details}<RequestId>${requestId}</RequestId></Error>`,
     };
   }
   return {

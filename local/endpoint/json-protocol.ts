@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
+import { JsonTooDeepError, parseJson } from '../../lambdas/shared/json/parse-json';
 import { renderAwsError } from './faults';
 import { AwsError, type LocalRequest, type LocalResponse, type LocalService } from './service';
 
@@ -64,12 +65,14 @@ export function jsonService(
   };
 }
 
+/** The request's JSON, its nesting bounded before anything (zod) walks it recursively. */
 function parseBody(body: Buffer): unknown {
   const text = body.toString('utf8');
   if (text.trim() === '') return {};
   try {
-    return JSON.parse(text);
-  } catch {
+    return parseJson(text, { what: 'The request body' });
+  } catch (error: unknown) {
+    if (error instanceof JsonTooDeepError) throw new AwsError('SerializationException', error.message);
     throw new AwsError('SerializationException', 'The request body is not valid JSON');
   }
 }

@@ -104,7 +104,7 @@ export class LocalIdentities {
 export function readAdministratorCredentials(stateDir: string): LocalCredentials | undefined {
   const file = path.join(stateDir, CREDENTIALS_FILE);
   if (!existsSync(file)) return undefined;
-  const parsed = CredentialsFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  const parsed = CredentialsFileSchema.safeParse(parseOrUndefined(readFileSync(file, 'utf8')));
   if (!parsed.success) {
     throw new Error(
       `${file} does not hold the local administrator's access key (accessKeyId AKIA…, secretAccessKey); ` +
@@ -112,6 +112,15 @@ export function readAdministratorCredentials(stateDir: string): LocalCredentials
     );
   }
   return parsed.data;
+}
+
+/** A damaged file (not JSON) is reported like a wrong one, with the fix, not as a bare SyntaxError. */
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function readOrCreateAdministrator(stateDir: string): LocalCredentials {

@@ -1,6 +1,7 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SCHEDULE_GROUP_NAME } from '../../lib/constructs/refresh-schedules';
 import { LocalScheduler } from '../endpoint/services/scheduler';
+import type { LocalCredentials } from '../iam/identities';
 import { type LocalScheduling, loadLocalScheduling } from './local-schedules';
 import { ScheduleRunner, startExecutionWith } from './schedule-runner';
 import { ScheduleStore } from './schedule-store';
@@ -11,6 +12,8 @@ export interface AccountSchedulesOptions {
   /** The refresh files whose schedules the stack declares; none: the stack's group, without schedules. */
   readonly refreshFilesDir?: string;
   readonly scope: { readonly region: string; readonly account: string };
+  /** What the runner signs StartExecution with (the account's administrator, for now). */
+  readonly credentials: LocalCredentials;
 }
 
 /**
@@ -21,9 +24,11 @@ export class AccountSchedules {
   readonly scheduler: LocalScheduler;
   private runner?: ScheduleRunner;
   private sfn?: SFNClient;
+  private readonly credentials: LocalCredentials;
 
   /** @throws Error naming the file and the problem when a refresh file of the folder is invalid */
   constructor(options: AccountSchedulesOptions) {
+    this.credentials = options.credentials;
     // The group exists without refresh files; synthesizing the stack is needed only for schedules.
     const scheduling: LocalScheduling =
       options.refreshFilesDir === undefined
@@ -46,7 +51,7 @@ export class AccountSchedules {
     this.sfn = new SFNClient({
       endpoint: endpointUrl,
       region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials: this.credentials,
       // The runner retries as the schedule's retry policy says, as Scheduler does.
       maxAttempts: 1,
     });

@@ -4,6 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { hasReachedStatus } from '../../lambdas/shared/rds-status';
 import { type ConnectionSettings, openConnection } from '../../lambdas/shared/sql/connect';
+import type { LocalCredentials } from '../iam/identities';
 import { customers, insertStatements, type SqlDialect, schemaStatements } from './sample-data';
 
 /** How the seeding code reaches the local account. */
@@ -13,8 +14,9 @@ export interface LocalClients {
   readonly s3: S3Client;
 }
 
-export function localClients(endpoint: string, region: string): LocalClients {
-  const config = { endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+/** SDK clients of the local account at `endpoint`, signing with `credentials` (the administrator's, for seeding). */
+export function localClients(endpoint: string, region: string, credentials: LocalCredentials): LocalClients {
+  const config = { endpoint, region, credentials };
   return { rds: new RDSClient(config), secrets: new SecretsManagerClient(config), s3: new S3Client(config) };
 }
 

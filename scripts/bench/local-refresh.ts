@@ -73,7 +73,7 @@ export async function benchmarkDemo(progress: (line: string) => void): Promise<D
   );
   const baselineSeconds = await timed(() =>
     withTemporaryAccount({ delayScale: 0.2 }, async (account) => {
-      const clients = localClients(account.url, account.region);
+      const clients = localClients(account.url, account.region, account.credentials);
       await seedPair(clients, DEMO_SOURCE_CUSTOMERS, 'shop');
     }),
   );
@@ -113,7 +113,7 @@ export async function benchmarkDemo(progress: (line: string) => void): Promise<D
 export async function benchmarkRefresh100mb(progress: (line: string) => void): Promise<RefreshReport> {
   ensureEngines(progress);
   return withTemporaryAccount({ delayScale: 0 }, async (account) => {
-    const clients = localClients(account.url, account.region);
+    const clients = localClients(account.url, account.region, account.credentials);
     progress(`seeding bench-prod with ${REFRESH_CUSTOMERS.toLocaleString('en')} customers and their orders`);
     let source: SeededDatabase | undefined;
     const seedSeconds = await timed(async () => {

@@ -10,7 +10,7 @@ export const DEFAULT_STACK = 'DbRefresh';
 export const LOCAL_ENV = 'DBREFRESH_LOCAL';
 /**
  * In local mode, the endpoint to use instead of the daemon's (`dbrefresh local up`): a local account a test
- * or a script opened in its own process.
+ * or a script opened in its own process. The CLI still signs with the administrator key of `--state-dir`.
  */
 export const ENDPOINT_URL_ENV = 'DBREFRESH_ENDPOINT_URL';
 
@@ -19,8 +19,12 @@ export interface ClientConfig {
   readonly region: string;
   /** The local endpoint; absent on AWS. */
   readonly endpoint?: string;
-  /** Dummy credentials the local endpoint accepts; absent on AWS (the default provider chain). */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** The local administrator's credentials (`<stateDir>/credentials.json`); absent on AWS (the default provider chain). */
+  readonly credentials?: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+  };
 }
 
 /** Where dbrefresh is deployed, as the operating commands need it: the stack's outputs and how to reach them. */
@@ -60,8 +64,6 @@ const OUTPUTS = {
   historyTableName: 'HistoryTableName',
   notificationTopicArn: 'NotificationTopicArn',
 } as const;
-
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 /**
  * Adds `--local`, `--stack`, `--region` and `--state-dir` to an operating command; its action receives them
@@ -203,18 +205,25 @@ function localClientConfig(stateDirOption: string | undefined): ClientConfig & {
   // Local mode's modules load only here, so AWS commands do not pay for them.
   const { DEFAULT_STATE_DIR, LOCAL_REGION } =
     require('../../local/local-account') as typeof import('../../local/local-account');
-  const fromEnv = process.env[ENDPOINT_URL_ENV];
-  if (fromEnv) return { region: LOCAL_REGION, endpoint: fromEnv, credentials: LOCAL_CREDENTIALS };
   const stateDir = path.resolve(stateDirOption ?? DEFAULT_STATE_DIR);
-  const { runningEndpoint, stateDirArgument } =
+  const { requireLocalCredentials, runningEndpoint, stateDirArgument } =
     require('./local-endpoint') as typeof import('./local-endpoint');
+  // Local mode signs as the account's administrator, whose key the state directory keeps.
+  const fromEnv = process.env[ENDPOINT_URL_ENV];
+  if (fromEnv)
+    return { region: LOCAL_REGION, endpoint: fromEnv, credentials: requireLocalCredentials(stateDir) };
   const record = runningEndpoint(stateDir);
   if (record === undefined) {
     throw new CliError(
       `local mode is not running (no endpoint serves ${stateDir}); start it with \`dbrefresh local up${stateDirArgument(stateDir)}\``,
     );
   }
-  return { region: LOCAL_REGION, endpoint: record.url, credentials: LOCAL_CREDENTIALS, stateDir };
+  return {
+    region: LOCAL_REGION,
+    endpoint: record.url,
+    credentials: requireLocalCredentials(stateDir),
+    stateDir,
+  };
 }
 
 async function awsClientConfig(options: DeploymentOptions): Promise<ClientConfig> {

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { EngineNotInstalledError, LocalEngineError } from '../../local/engines/errors';
 import { ensureEngines } from '../../local/ensure-engines';
+import { CREDENTIALS_FILE } from '../../local/iam/identities';
 import { DEFAULT_STATE_DIR, LOCAL_REGION, removeLocalAccountFiles } from '../../local/local-account';
 import {
   LocalCommandError,
@@ -77,7 +78,8 @@ export async function localUp(
   }
   output.out(
     `Local AWS endpoint up at ${record.url} (pid ${record.pid}, state in ${stateDir})\n` +
-      `Point the AWS CLI and SDKs at it (any credentials, region ${LOCAL_REGION}):\n` +
+      `Point the AWS CLI and SDKs at it (region ${LOCAL_REGION}), signing with the local administrator's key in ` +
+      `${path.join(stateDir, CREDENTIALS_FILE)} (readable by you only; the endpoint refuses any other):\n` +
       `export AWS_ENDPOINT_URL=${record.url}\n` +
       (record.refreshFilesDir === undefined
         ? ''

@@ -7,6 +7,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DAEMON_LOG_FILE, type EndpointRecord, endpointFile, readEndpointRecord } from '../../local/daemon';
 import { EngineManager } from '../../local/engines/engine-manager';
 import { isAlive, logTail } from '../../local/engines/server-process';
+import {
+  CREDENTIALS_FILE,
+  type LocalCredentials,
+  readAdministratorCredentials,
+} from '../../local/iam/identities';
 import { DEFAULT_STATE_DIR, enginesRootFor } from '../../local/local-account';
 
 /** A problem the user can fix; the CLI prints its message (no stack) and exits 1. */
@@ -31,6 +36,27 @@ export function runningEndpoint(stateDir: string): EndpointRecord | undefined {
     throw new LocalCommandError(error instanceof Error ? error.message : String(error), { cause: error });
   }
   return record !== undefined && isDaemon(record.pid) ? record : undefined;
+}
+
+/**
+ * The local administrator's credentials, which the CLI signs local-mode requests with: the key pair the account
+ * keeps in `<stateDir>/credentials.json` (readable by its owner only).
+ * @throws LocalCommandError naming the file and the fix when it is missing or damaged
+ */
+export function requireLocalCredentials(stateDir: string): LocalCredentials {
+  let credentials: LocalCredentials | undefined;
+  try {
+    credentials = readAdministratorCredentials(stateDir);
+  } catch (error: unknown) {
+    throw new LocalCommandError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+  if (credentials === undefined) {
+    throw new LocalCommandError(
+      `${path.join(stateDir, CREDENTIALS_FILE)} does not exist, so there is no local administrator key to sign with: ` +
+        `\`dbrefresh local up${stateDirArgument(stateDir)}\` creates it (or pass the --state-dir of the running account)`,
+    );
+  }
+  return credentials;
 }
 
 /** The running endpoint, or an error telling the user to start it. */

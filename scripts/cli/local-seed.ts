@@ -10,7 +10,12 @@ import { DAEMON_LOG_FILE } from '../../local/daemon';
 import type { LocalEngine } from '../../local/engines/binaries';
 import { LOCAL_REGION } from '../../local/local-account';
 import { type LocalClients, localClients, seedDatabase } from '../../local/seed/seed-database';
-import { LocalCommandError, requireRunningEndpoint, stateDirArgument } from './local-endpoint';
+import {
+  LocalCommandError,
+  requireLocalCredentials,
+  requireRunningEndpoint,
+  stateDirArgument,
+} from './local-endpoint';
 
 export interface SeedOptions {
   /** Both instances' engine. */
@@ -57,7 +62,7 @@ export async function seedLocalAccount(stateDir: string, options: SeedOptions): 
     );
   }
   const { url } = requireRunningEndpoint(stateDir);
-  const clients = localClients(url, LOCAL_REGION);
+  const clients = localClients(url, LOCAL_REGION, requireLocalCredentials(stateDir));
   try {
     const plans: { id: string; customers: number; tags: Record<string, string>; secretName: string }[] = [
       {

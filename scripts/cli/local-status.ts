@@ -3,7 +3,7 @@ import type { EndpointRecord } from '../../local/daemon';
 import { RdsStateFile } from '../../local/endpoint/rds/state';
 import { EngineManager } from '../../local/engines/engine-manager';
 import { enginesRootFor, LOCAL_REGION } from '../../local/local-account';
-import { runningEndpoint, stateDirArgument } from './local-endpoint';
+import { requireLocalCredentials, runningEndpoint, stateDirArgument } from './local-endpoint';
 
 /** One DB instance or cluster (from the RDS API), or one database server (from the engine store). */
 export interface ResourceStatus {
@@ -38,15 +38,15 @@ export async function localStatus(stateDir: string): Promise<LocalStatus> {
     stateDir,
     endpoint: { state: 'up', ...record },
     source: 'rds-api',
-    resources: await fromRdsApi(record.url),
+    resources: await fromRdsApi(record.url, stateDir),
   };
 }
 
-async function fromRdsApi(url: string): Promise<ResourceStatus[]> {
+async function fromRdsApi(url: string, stateDir: string): Promise<ResourceStatus[]> {
   const rds = new RDSClient({
     endpoint: url,
     region: LOCAL_REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: requireLocalCredentials(stateDir),
   });
   try {
     const resources: ResourceStatus[] = [];

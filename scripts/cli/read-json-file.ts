@@ -1,10 +1,14 @@
 import { readFile } from 'node:fs/promises';
+import { JsonTooDeepError, parseJson } from '../../lambdas/shared/json/parse-json';
 
 export type ReadResult =
   | { readonly ok: true; readonly json: unknown }
   | { readonly ok: false; readonly error: string };
 
-/** Reads and parses a JSON file; a failure says what is wrong and, for bad JSON, where (line:column). */
+/**
+ * Reads and parses a JSON file; a failure says what is wrong and, for bad JSON, where (line:column). JSON nested
+ * deeper than MAX_JSON_DEPTH is refused before it is parsed, with the limit and the depth found.
+ */
 export async function readJsonFile(path: string): Promise<ReadResult> {
   let text: string;
   try {
@@ -17,8 +21,9 @@ export async function readJsonFile(path: string): Promise<ReadResult> {
     throw e;
   }
   try {
-    return { ok: true, json: JSON.parse(text.replace(/^\uFEFF/, '')) };
+    return { ok: true, json: parseJson(text.replace(/^\uFEFF/, ''), { what: 'the file' }) };
   } catch (e: unknown) {
+    if (e instanceof JsonTooDeepError) return { ok: false, error: e.message };
     if (!(e instanceof SyntaxError)) throw e;
     return { ok: false, error: `not valid JSON: ${describeSyntaxError(e.message, text)}` };
   }

@@ -1,10 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { CREDENTIALS_FILE, LocalIdentities } from '../../local/iam/identities';
 import {
   CliError,
   callerIdentity,
@@ -124,7 +125,9 @@ describe('findDeployment', () => {
     await expect(findDeployment({ region: 'eu-west-2' })).rejects.toBe(denied);
   });
 
-  it('uses the local endpoint with dummy credentials in local mode', async () => {
+  it("uses the local endpoint with the local administrator's credentials in local mode", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'dbrefresh-cli-'));
+    const administrator = LocalIdentities.open(stateDir, '000000000000').administrator.credentials;
     process.env[ENDPOINT_URL_ENV] = 'http://127.0.0.1:4566';
     cloudFormation.on(DescribeStacksCommand).resolves({
       Stacks: [
@@ -137,18 +140,42 @@ describe('findDeployment', () => {
       ],
     });
 
-    const deployment = await findDeployment({ local: true });
+    const deployment = await findDeployment({ local: true, stateDir });
 
     expect(deployment.local).toBe(true);
     expect(deployment.region).toBe('eu-west-1');
     expect(deployment.clientConfig).toEqual({
       region: 'eu-west-1',
       endpoint: 'http://127.0.0.1:4566',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials: administrator,
     });
   });
 
+  it('fails in local mode without the administrator key, naming the file and how to create it', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'dbrefresh-cli-'));
+    process.env[ENDPOINT_URL_ENV] = 'http://127.0.0.1:4566';
+
+    await expect(findDeployment({ local: true, stateDir })).rejects.toThrow(
+      `${join(stateDir, CREDENTIALS_FILE)} does not exist, so there is no local administrator key to sign with: ` +
+        `\`dbrefresh local up --state-dir ${stateDir}\` creates it`,
+    );
+    expect(cloudFormation).not.toHaveReceivedAnyCommand();
+  });
+
+  it('fails in local mode on a damaged administrator key file, naming it and the fix', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'dbrefresh-cli-'));
+    writeFileSync(join(stateDir, CREDENTIALS_FILE), '{"accessKeyId": "AKIA');
+    process.env[ENDPOINT_URL_ENV] = 'http://127.0.0.1:4566';
+
+    await expect(findDeployment({ local: true, stateDir })).rejects.toThrow(
+      `${join(stateDir, CREDENTIALS_FILE)} does not hold the local administrator's access key (accessKeyId AKIA…, secretAccessKey); ` +
+        'delete it and run `dbrefresh local up` to issue a new one',
+    );
+  });
+
   it('takes local mode from DBREFRESH_LOCAL=1', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'dbrefresh-cli-'));
+    LocalIdentities.open(stateDir, '000000000000');
     process.env[LOCAL_ENV] = '1';
     process.env[ENDPOINT_URL_ENV] = 'http://127.0.0.1:4566';
     cloudFormation.on(DescribeStacksCommand).resolves({
@@ -162,7 +189,7 @@ describe('findDeployment', () => {
       ],
     });
 
-    expect((await findDeployment({})).local).toBe(true);
+    expect((await findDeployment({ stateDir })).local).toBe(true);
   });
 
   it('fails when local mode is not running, telling how to start it', async () => {

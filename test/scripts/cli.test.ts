@@ -137,6 +137,16 @@ describe('dbrefresh validate', () => {
     expect(stdout).toContain('skipped (a JSON Schema, not a refresh file)');
   });
 
+  it('fails cleanly on JSON nested 5,000 levels deep, naming the limit and the depth found', async () => {
+    const file = writeJson('deep.json', `{"service":"rds","comment":${'['.repeat(5000)}${']'.repeat(5000)}}`);
+
+    const { code, stdout, stderr } = await dbrefresh('validate', file);
+
+    expect(code).toBe(1);
+    expect(stdout).toContain('nests objects and arrays 5001 levels deep, deeper than the limit of 100');
+    expect(stderr).not.toContain('Maximum call stack size exceeded');
+  });
+
   it('fails with usage help when no file is given', async () => {
     const { code, stderr } = await dbrefresh('validate');
 

@@ -30,14 +30,18 @@ export interface ApprovalRuns {
   close(): void;
 }
 
+/** The state directory of the account approvalRuns opened: the CLI signs with its administrator key. */
+let cliStateDir: string | undefined;
+
 /** Opens the runs of `test`; the CLI's `--local` then reaches this account, not a `dbrefresh local up` daemon. */
 export function approvalRuns(test: TestAccount): ApprovalRuns {
   const sfn = new SFNClient({
     endpoint: test.account.url,
     region: test.account.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: test.account.credentials,
   });
   process.env[ENDPOINT_URL_ENV] = test.account.url;
+  cliStateDir = test.account.stateDir;
   return {
     start: async (refreshFile, name) => {
       const started = await sfn.send(
@@ -77,6 +81,7 @@ export function approvalRuns(test: TestAccount): ApprovalRuns {
     },
     close: () => {
       delete process.env[ENDPOINT_URL_ENV];
+      cliStateDir = undefined;
       sfn.destroy();
     },
   };
@@ -88,7 +93,9 @@ export async function dbrefreshLocal(
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(['node', 'dbrefresh', ...args, '--local'], {
+  const [command = '', ...rest] = args;
+  const stateDir = cliStateDir === undefined ? [] : ['--state-dir', cliStateDir];
+  const code = await main(['node', 'dbrefresh', command, ...stateDir, ...rest, '--local'], {
     out: (text) => {
       stdout += text;
     },

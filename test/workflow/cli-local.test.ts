@@ -158,7 +158,8 @@ describe('dbrefresh local', () => {
         { kind: 'instance', id: 'app1-prod', engine: 'mariadb', status: 'available' },
       ],
     });
-  });
+    // Two CLI processes: each starts in about 2 s on a loaded machine.
+  }, 30_000);
 
   it('stops the endpoint and every database server, keeping the data', async () => {
     const { pid } = JSON.parse(readFileSync(path.join(stateDir, 'endpoint.json'), 'utf8'));

@@ -30,14 +30,19 @@ afterAll(async () => {
 async function dbrefresh(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(['node', 'dbrefresh', ...args, '--local'], {
-    out: (text) => {
-      stdout += text;
+  // The account's administrator key is in its state directory; a test's own --state-dir comes later and wins.
+  const [command = '', ...rest] = args;
+  const code = await main(
+    ['node', 'dbrefresh', command, '--state-dir', test.account.stateDir, ...rest, '--local'],
+    {
+      out: (text) => {
+        stdout += text;
+      },
+      err: (text) => {
+        stderr += text;
+      },
     },
-    err: (text) => {
-      stderr += text;
-    },
-  });
+  );
   return { code, stdout, stderr };
 }
 

@@ -34,7 +34,7 @@ beforeAll(async () => {
   lambda = new LambdaClient({
     endpoint: test.account.url,
     region: test.account.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: test.account.credentials,
   });
   source = await test.seed({
     id: 'crm-prod',

@@ -17,7 +17,7 @@ async function throttledOf(calls: number): Promise<number> {
   const rds = new RDSClient({
     endpoint: test.account.url,
     region: test.account.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: test.account.credentials,
     maxAttempts: 1,
   });
   let throttled = 0;

@@ -113,12 +113,12 @@ export async function openTestAccount(options: TestAccountOptions = {}): Promise
     terminalStatus: options.terminalStatus,
     refreshFilesDir: options.refreshFilesDir,
   });
-  const clients = localClients(account.url, account.region);
+  const clients = localClients(account.url, account.region, account.credentials);
   const history = DynamoDBDocumentClient.from(
     new DynamoDBClient({
       endpoint: account.url,
       region: account.region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials: account.credentials,
     }),
   );
   const test: TestAccount = {

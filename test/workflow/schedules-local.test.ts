@@ -11,7 +11,9 @@ let refreshFilesDir: string;
 /** Runs the CLI in this process against the test's account and returns what it printed. */
 async function dbrefresh(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const printed = { out: '', err: '' };
-  const code = await main(['node', 'dbrefresh', ...args], {
+  // The CLI signs with the administrator key of the account's state directory.
+  const [command = '', ...rest] = args;
+  const code = await main(['node', 'dbrefresh', command, '--state-dir', test.account.stateDir, ...rest], {
     out: (text) => {
       printed.out += text;
     },

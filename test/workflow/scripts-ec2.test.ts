@@ -12,7 +12,7 @@ beforeAll(async () => {
   ssm = new SSMClient({
     endpoint: test.account.url,
     region: test.account.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: test.account.credentials,
   });
 }, 120_000);
 

@@ -24,7 +24,7 @@ beforeAll(async () => {
   const config = {
     endpoint: test.account.url,
     region: test.account.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: test.account.credentials,
   };
   sfn = new SFNClient(config);
   cloudformation = new CloudFormationClient(config);

@@ -1,3 +1,4 @@
+import { jsonValueDepth, MAX_JSON_DEPTH } from '../json/parse-json';
 import { fromPerStep } from './from-per-step';
 import { PER_STEP_ELEMENTS, PerStepRefreshFileSchema } from './per-step-schema';
 import {
@@ -66,6 +67,22 @@ export function parseRefreshFile(input: unknown, options: ParseOptions = {}): Pa
           'must be a JSON object',
           'a refresh file object, see refresh-files/refresh-file.schema.json',
         ),
+      ],
+    };
+  }
+  // Before anything recursive (zod, the messages' JSON rendering) walks it: 5,000 levels overflowed the stack.
+  const depth = jsonValueDepth(input);
+  if (depth > MAX_JSON_DEPTH) {
+    return {
+      form: 'concise',
+      problems: [
+        {
+          severity: 'error',
+          path: [],
+          message: `nests objects and arrays ${depth} levels deep, deeper than the limit of ${MAX_JSON_DEPTH}`,
+          got: `${depth} levels of nesting`,
+          expected: `a refresh file nesting at most ${MAX_JSON_DEPTH} levels (refresh files need about 6)`,
+        },
       ],
     };
   }

@@ -1,3 +1,4 @@
+import { JsonTooDeepError, parseJson } from '../../../lambdas/shared/json/parse-json';
 import type { AccessRequest, PolicyDocument } from '../../iam/access';
 import { type FunctionRegistry, lambdaAccessRequests } from '../../iam/access/lambda';
 import { renderAwsError } from '../faults';
@@ -274,8 +275,10 @@ function parsePayload(body: Buffer): unknown {
   const text = body.toString('utf8');
   if (text.trim() === '') return null;
   try {
-    return JSON.parse(text);
-  } catch {
+    return parseJson(text, { what: 'The invocation payload' });
+  } catch (error: unknown) {
+    if (error instanceof JsonTooDeepError)
+      throw new AwsError('InvalidRequestContentException', error.message);
     throw new AwsError('InvalidRequestContentException', 'Could not parse request body into json');
   }
 }

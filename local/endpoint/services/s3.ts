@@ -1,32 +1,70 @@
-import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import * as z from 'zod';
 import type { AccessRequest } from '../../iam/access';
 import type { KeyResolver } from '../../iam/access/customer-keys';
 import { s3AccessRequests } from '../../iam/access/s3';
-import { escapeXml, renderAwsError, s3Location } from '../faults';
+import { isStreamingPayload, UNSIGNED_PAYLOAD } from '../auth/request-signature';
+import { escapeXml, renderAwsError } from '../faults';
+import { BodyTooLargeError, S3_PUT_OBJECT_LIMIT } from '../request-body';
 import { AwsError, type LocalRequest, type LocalResponse, type LocalService } from '../service';
+import {
+  type ReceivedUpload,
+  receiveUpload,
+  type UploadingService,
+  type UploadRequest,
+} from '../upload-body';
+import { checksumHeaders, verifyChecksums } from './s3-checksums';
+import { checkBucketName, checkObjectKey, S3Error, s3Address } from './s3-names';
 
 const NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const DEFAULT_MAX_KEYS = 1000;
+const UPLOADS = '.uploads';
 
-interface StoredObject {
-  key: string;
-  size: number;
-  modified: Date;
-  etag: string;
+/** How an object is encrypted at rest: https://docs.aws.amazon.com/AmazonS3/latest/userguide/serv-side-encryption.html */
+const ServerSideEncryptionSchema = z.enum(['AES256', 'aws:kms', 'aws:kms:dsse']);
+
+/** What `<bucket>/objects/<id>.json` keeps of an object beside its bytes. */
+const ObjectRecordSchema = z.object({
+  key: z.string(),
+  size: z.number().int().min(0),
+  etag: z.string(),
+  lastModified: z.iso.datetime(),
+  contentType: z.string(),
+  serverSideEncryption: ServerSideEncryptionSchema,
+  /** The KMS key's ARN, for SSE-KMS. */
+  kmsKeyId: z.string().optional(),
+  checksum: z.object({ algorithm: z.enum(['CRC32', 'SHA1', 'SHA256']), value: z.string() }).optional(),
+});
+type ObjectRecord = z.output<typeof ObjectRecordSchema>;
+
+/** What `<bucket>/bucket.json` keeps: the bucket's default encryption. */
+const BucketRecordSchema = z.object({ kmsKeyId: z.string().optional() });
+
+export interface BucketOptions {
+  /**
+   * The bucket's default encryption is SSE-KMS with this key (id, ARN or alias): objects put without their own
+   * encryption headers are encrypted with it.
+   * @default - SSE-S3 (AES256), S3's default for every new object
+   */
+  readonly kmsKeyId?: string;
 }
 
 /**
- * A local S3 backed by a folder: object `<key>` of bucket `<bucket>` is the file
- * `<stateDir>/buckets/<bucket>/<key>`. Path-style (`/bucket/key`) and virtual-hosted-style
- * (`bucket.localhost/key`) requests; enough for the CLI to upload scripts and the handlers to read them.
+ * A local S3 backed by a folder: bucket `<bucket>` is the folder `<stateDir>/buckets/<bucket>` (bucket names are
+ * validated as S3 validates them), and each object is two files of its `objects` folder named after the SHA-256 of
+ * its key, its bytes and its record. A key never becomes a path, so no key (`..`, `/`, `%2F`, NUL, 1,024 bytes)
+ * reaches anything outside its bucket's folder. Path-style (`/bucket/key`) and virtual-hosted-style
+ * (`bucket.localhost/key`) requests; PutObject bodies arrive as files the endpoint streamed them into.
  */
-export class LocalS3 implements LocalService {
+export class LocalS3 implements LocalService, UploadingService {
   readonly name = 's3';
   /** The folder holding one folder per bucket. */
   readonly root: string;
+  readonly uploadLimit = S3_PUT_OBJECT_LIMIT;
 
   constructor(stateDir: string) {
     this.root = path.join(stateDir, 'buckets');
@@ -39,33 +77,68 @@ export class LocalS3 implements LocalService {
     this.keys = keys;
   }
 
-  /** What IAM authorizes for the request (local/iam/access/s3.ts). */
+  /** What IAM authorizes for the request (local/iam/access/s3.ts); an SSE-KMS object needs its key through S3. */
   accessRequests(request: LocalRequest): Promise<readonly AccessRequest[]> {
-    return s3AccessRequests(request, { keys: this.keys });
+    return s3AccessRequests(request, { keys: this.keys, objects: this });
   }
 
-  /** Creates the bucket's folder; an existing bucket is fine. */
-  async createBucket(bucket: string): Promise<void> {
+  /** Creates the bucket's folder (an existing bucket is fine), with its default encryption. */
+  async createBucket(bucket: string, options: BucketOptions = {}): Promise<void> {
     checkBucketName(bucket);
-    await mkdir(path.join(this.root, bucket), { recursive: true });
+    await mkdir(path.join(this.bucketFolder(bucket), 'objects'), { recursive: true });
+    if (options.kmsKeyId !== undefined) {
+      await writeAtomically(this.bucketRecordFile(bucket), JSON.stringify({ kmsKeyId: options.kmsKeyId }));
+    }
+  }
+
+  /** The folder of a bucket's files; nothing of the bucket is outside it. */
+  bucketFolder(bucket: string): string {
+    checkBucketName(bucket);
+    return path.join(this.root, bucket);
+  }
+
+  /**
+   * The ARN of the KMS key an object is encrypted with (SSE-KMS), or undefined for an SSE-S3 object or one that
+   * does not exist: reading it through S3 needs kms:Decrypt on that key, as on AWS.
+   * https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html
+   */
+  async objectKmsKeyId(bucket: string, key: string): Promise<string | undefined> {
+    return (await this.readRecord(bucket, key))?.kmsKeyId;
+  }
+
+  uploadFolder(request: LocalRequest): string | undefined {
+    const { bucket, key } = s3Address(request.headers, request.path);
+    if (request.method !== 'PUT' || key === '' || request.headers['x-amz-copy-source'] !== undefined) {
+      return undefined;
+    }
+    checkBucketName(bucket);
+    checkObjectKey(key);
+    if (!existsSync(path.join(this.bucketFolder(bucket), 'objects'))) throw noSuchBucket(bucket);
+    const folder = path.join(this.root, UPLOADS);
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    return folder;
   }
 
   async handle(request: LocalRequest): Promise<LocalResponse> {
     try {
       return await this.route(request);
     } catch (error: unknown) {
-      if (error instanceof AwsError) return renderAwsError(request, error);
+      if (error instanceof AwsError) return renderAwsError(request, error, undefined, 's3');
       throw error;
+    } finally {
+      const upload = (request as UploadRequest).upload;
+      if (upload) await rm(upload.file, { force: true });
     }
   }
 
   private async route(request: LocalRequest): Promise<LocalResponse> {
-    const { bucket, key } = s3Location(request);
+    const { bucket, key } = s3Address(request.headers, request.path);
     const { method } = request;
     if (bucket === '') {
       if (method === 'GET') return this.listBuckets();
       throw notImplemented(request);
     }
+    checkBucketName(bucket);
     if (key === '') {
       if (method === 'PUT') return this.putBucket(bucket);
       if (method === 'HEAD') return { status: (await this.bucketExists(bucket)) ? 200 : 404 };
@@ -73,29 +146,30 @@ export class LocalS3 implements LocalService {
         return this.listObjectsV2(bucket, request.query);
       throw notImplemented(request);
     }
+    checkObjectKey(key);
     if (method === 'PUT' && !request.headers['x-amz-copy-source'])
       return this.putObject(bucket, key, request);
-    if (method === 'GET' || method === 'HEAD') return this.getObject(bucket, key);
+    if (method === 'GET' || method === 'HEAD') return this.getObject(bucket, key, request);
     if (method === 'DELETE') return this.deleteObject(bucket, key);
     throw notImplemented(request);
   }
 
   private async listBuckets(): Promise<LocalResponse> {
     const entries = await readdir(this.root, { withFileTypes: true }).catch(ignoreMissing([]));
-    const buckets = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
-    const xml = buckets.map((name) => `<Bucket><Name>${escapeXml(name)}</Name></Bucket>`).join('');
+    const buckets = entries.filter((entry) => entry.isDirectory() && entry.name !== UPLOADS);
+    const xml = buckets.map((entry) => `<Bucket><Name>${escapeXml(entry.name)}</Name></Bucket>`).join('');
     return xmlResponse(
       `<ListAllMyBucketsResult xmlns="${NAMESPACE}"><Buckets>${xml}</Buckets></ListAllMyBucketsResult>`,
     );
   }
 
   private async putBucket(bucket: string): Promise<LocalResponse> {
-    checkBucketName(bucket);
     if (await this.bucketExists(bucket)) {
-      throw new AwsError(
+      throw new S3Error(
         'BucketAlreadyOwnedByYou',
         'Your previous request to create the named bucket succeeded and you already own it.',
         409,
+        { BucketName: bucket },
       );
     }
     await this.createBucket(bucket);
@@ -104,32 +178,94 @@ export class LocalS3 implements LocalService {
 
   private async putObject(bucket: string, key: string, request: LocalRequest): Promise<LocalResponse> {
     await this.requireBucket(bucket);
-    const file = this.objectFile(bucket, key);
-    const body = isAwsChunked(request.headers) ? decodeAwsChunked(request.body) : request.body;
-    try {
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, body);
-    } catch (error: unknown) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') throw keyConflict(bucket, key);
-      throw error;
-    }
-    return { status: 200, headers: { etag: etagOf(body) } };
+    const encryption = await this.encryptionOf(bucket, request);
+    const upload = (request as UploadRequest).upload ?? (await this.receiveBuffered(request));
+    const checksum = verifyChecksums(upload, request.headers);
+    const id = objectId(key);
+    const objects = path.join(this.bucketFolder(bucket), 'objects');
+    const record: ObjectRecord = {
+      key,
+      size: upload.size,
+      etag: `"${upload.md5.toString('hex')}"`,
+      lastModified: new Date().toISOString(),
+      contentType: request.headers['content-type'] ?? 'binary/octet-stream',
+      ...encryption,
+      checksum,
+    };
+    await rename(upload.file, path.join(objects, id));
+    await writeAtomically(path.join(objects, `${id}.json`), JSON.stringify(record));
+    return {
+      status: 200,
+      headers: { etag: record.etag, ...encryptionHeaders(record), ...checksumHeaders(record.checksum) },
+    };
   }
 
-  private async getObject(bucket: string, key: string): Promise<LocalResponse> {
+  /** A body handed in memory (a direct call, not through the endpoint) goes through the same checks. */
+  private async receiveBuffered(request: LocalRequest): Promise<ReceivedUpload> {
+    const folder = this.uploadFolder(request) ?? path.join(this.root, UPLOADS);
+    const declared = request.headers['x-amz-content-sha256'] ?? UNSIGNED_PAYLOAD;
+    return receiveUpload(Readable.from([request.body]), {
+      file: path.join(folder, randomUUID()),
+      // Without the endpoint there is no signature to chain chunk signatures from.
+      payloadHash: isStreamingPayload(declared) ? 'STREAMING-UNSIGNED-PAYLOAD-TRAILER' : declared,
+      headers: request.headers,
+      limit: this.uploadLimit,
+      tooLarge: (received) => new BodyTooLargeError('s3', 's3', this.uploadLimit, received, true),
+    });
+  }
+
+  /**
+   * SSE-KMS from the request's headers, else the bucket's default, else SSE-S3. A key id or alias becomes the
+   * key's ARN in the request's region and account; `aws:kms` without a key is the AWS managed key `aws/s3`.
+   * https://docs.aws.amazon.com/AmazonS3/latest/userguide/specifying-kms-encryption.html
+   */
+  private async encryptionOf(
+    bucket: string,
+    request: LocalRequest,
+  ): Promise<Pick<ObjectRecord, 'serverSideEncryption' | 'kmsKeyId'>> {
+    const header = request.headers['x-amz-server-side-encryption'];
+    const keyId = request.headers['x-amz-server-side-encryption-aws-kms-key-id'];
+    const scope = { region: request.region, account: request.account };
+    if (header === undefined) {
+      if (keyId !== undefined) throw kmsKeyWithoutKms('x-amz-server-side-encryption-aws-kms-key-id', keyId);
+      const defaultKey = await this.defaultKmsKeyId(bucket);
+      if (defaultKey === undefined) return { serverSideEncryption: 'AES256' };
+      return { serverSideEncryption: 'aws:kms', kmsKeyId: kmsKeyArn(defaultKey, scope) };
+    }
+    const parsed = ServerSideEncryptionSchema.safeParse(header);
+    if (!parsed.success) {
+      throw new S3Error(
+        'InvalidArgument',
+        `The encryption method specified is not supported: x-amz-server-side-encryption "${header}"; use AES256, aws:kms or aws:kms:dsse.`,
+        400,
+        { ArgumentName: 'x-amz-server-side-encryption', ArgumentValue: header },
+      );
+    }
+    if (parsed.data === 'AES256') {
+      if (keyId !== undefined) throw kmsKeyWithoutKms('x-amz-server-side-encryption', header);
+      return { serverSideEncryption: 'AES256' };
+    }
+    return { serverSideEncryption: parsed.data, kmsKeyId: kmsKeyArn(keyId ?? 'alias/aws/s3', scope) };
+  }
+
+  private async getObject(bucket: string, key: string, request: LocalRequest): Promise<LocalResponse> {
     await this.requireBucket(bucket);
-    const file = this.objectFile(bucket, key);
-    const info = await stat(file).catch(ignoreMissing(undefined));
-    if (!info?.isFile()) throw new AwsError('NoSuchKey', 'The specified key does not exist.', 404);
-    const body = await readFile(file);
+    const record = await this.readRecord(bucket, key);
+    if (!record) throw noSuchKey(key);
+    const body = await readFile(path.join(this.bucketFolder(bucket), 'objects', objectId(key))).catch(
+      ignoreMissing(undefined),
+    );
+    if (body === undefined) throw noSuchKey(key);
+    const checksumMode = request.headers['x-amz-checksum-mode'] === 'ENABLED';
     return {
       status: 200,
       headers: {
-        'content-type': 'application/octet-stream',
+        'content-type': record.contentType,
         'content-length': String(body.length),
-        etag: etagOf(body),
-        'last-modified': info.mtime.toUTCString(),
+        etag: record.etag,
+        'last-modified': new Date(record.lastModified).toUTCString(),
+        ...encryptionHeaders(record),
+        ...(checksumMode ? checksumHeaders(record.checksum) : {}),
       },
       body,
     };
@@ -137,7 +273,10 @@ export class LocalS3 implements LocalService {
 
   private async deleteObject(bucket: string, key: string): Promise<LocalResponse> {
     await this.requireBucket(bucket);
-    await rm(this.objectFile(bucket, key), { force: true });
+    const objects = path.join(this.bucketFolder(bucket), 'objects');
+    const id = objectId(key);
+    await rm(path.join(objects, `${id}.json`), { force: true });
+    await rm(path.join(objects, id), { force: true });
     return { status: 204 };
   }
 
@@ -148,9 +287,11 @@ export class LocalS3 implements LocalService {
     const maxKeys = Number.parseInt(query.get('max-keys') ?? String(DEFAULT_MAX_KEYS), 10);
     const token = query.get('continuation-token');
     const after = token ? Buffer.from(token, 'base64').toString('utf8') : (query.get('start-after') ?? '');
-    const objects = (await this.objects(bucket)).filter((o) => o.key.startsWith(prefix) && o.key > after);
+    const objects = (await this.records(bucket)).filter(
+      (o) => o.key.startsWith(prefix) && compareKeys(o.key, after) > 0,
+    );
 
-    const contents: StoredObject[] = [];
+    const contents: ObjectRecord[] = [];
     const commonPrefixes = new Set<string>();
     let last = '';
     let truncated = false;
@@ -169,7 +310,7 @@ export class LocalS3 implements LocalService {
     const contentsXml = contents
       .map(
         (o) =>
-          `<Contents><Key>${escapeXml(o.key)}</Key><LastModified>${o.modified.toISOString()}</LastModified>` +
+          `<Contents><Key>${escapeXml(o.key)}</Key><LastModified>${o.lastModified}</LastModified>` +
           `<ETag>${escapeXml(o.etag)}</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
       )
       .join('');
@@ -188,62 +329,91 @@ export class LocalS3 implements LocalService {
     );
   }
 
-  /** Every object of the bucket, sorted by key as S3 lists them. */
-  private async objects(bucket: string): Promise<StoredObject[]> {
-    const bucketDir = path.join(this.root, bucket);
-    const entries = await readdir(bucketDir, { recursive: true, withFileTypes: true });
-    const objects: StoredObject[] = [];
-    for (const entry of entries) {
-      if (!entry.isFile()) continue;
-      const file = path.join(entry.parentPath, entry.name);
-      const [info, body] = await Promise.all([stat(file), readFile(file)]);
-      objects.push({
-        key: path.relative(bucketDir, file).split(path.sep).join('/'),
-        size: info.size,
-        modified: info.mtime,
-        etag: etagOf(body),
-      });
+  /** Every object record of the bucket, sorted by key as S3 lists them (UTF-8 byte order). */
+  private async records(bucket: string): Promise<ObjectRecord[]> {
+    const objects = path.join(this.bucketFolder(bucket), 'objects');
+    const names = await readdir(objects).catch(ignoreMissing([] as string[]));
+    const records: ObjectRecord[] = [];
+    for (const name of names) {
+      if (!name.endsWith('.json')) continue;
+      const record = await readRecordFile(path.join(objects, name));
+      if (record) records.push(record);
     }
-    return objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return records.sort((a, b) => compareKeys(a.key, b.key));
+  }
+
+  private async readRecord(bucket: string, key: string): Promise<ObjectRecord | undefined> {
+    checkObjectKey(key);
+    return readRecordFile(path.join(this.bucketFolder(bucket), 'objects', `${objectId(key)}.json`));
+  }
+
+  private async defaultKmsKeyId(bucket: string): Promise<string | undefined> {
+    const text = await readFile(this.bucketRecordFile(bucket), 'utf8').catch(ignoreMissing(undefined));
+    return text === undefined ? undefined : BucketRecordSchema.parse(JSON.parse(text)).kmsKeyId;
+  }
+
+  private bucketRecordFile(bucket: string): string {
+    return path.join(this.bucketFolder(bucket), 'bucket.json');
   }
 
   private async bucketExists(bucket: string): Promise<boolean> {
-    const info = await stat(path.join(this.root, bucket)).catch(ignoreMissing(undefined));
+    const info = await stat(path.join(this.bucketFolder(bucket), 'objects')).catch(ignoreMissing(undefined));
     return info?.isDirectory() === true;
   }
 
   private async requireBucket(bucket: string): Promise<void> {
-    if (!(await this.bucketExists(bucket))) {
-      throw new AwsError('NoSuchBucket', 'The specified bucket does not exist', 404);
-    }
-  }
-
-  /** The file of an object; keys that cannot be a relative file path are refused. */
-  private objectFile(bucket: string, key: string): string {
-    const segments = key.split('/');
-    if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
-      throw new AwsError(
-        'InvalidArgument',
-        `The local S3 keeps objects as files under ${path.join(this.root, bucket)}, so key "${key}" cannot be stored: ` +
-          "use keys without empty, '.' or '..' path segments",
-      );
-    }
-    return path.join(this.root, bucket, ...segments);
+    if (!(await this.bucketExists(bucket))) throw noSuchBucket(bucket);
   }
 }
 
-function checkBucketName(bucket: string): void {
-  if (!BUCKET_NAME.test(bucket) || bucket.includes('..')) {
-    throw new AwsError('InvalidBucketName', `The specified bucket is not valid: "${bucket}"`);
-  }
+/** The file name of an object: the SHA-256 of its key, so any key is an ordinary file name inside the bucket. */
+function objectId(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
-function keyConflict(bucket: string, key: string): AwsError {
-  return new AwsError(
+async function readRecordFile(file: string): Promise<ObjectRecord | undefined> {
+  const text = await readFile(file, 'utf8').catch(ignoreMissing(undefined));
+  return text === undefined ? undefined : ObjectRecordSchema.parse(JSON.parse(text));
+}
+
+/** S3 lists keys in UTF-8 binary order. */
+function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** A key id, alias or ARN as the key's (or alias's) ARN in the request's region and account. */
+function kmsKeyArn(keyId: string, scope: { region: string; account: string }): string {
+  if (keyId.startsWith('arn:')) return keyId;
+  return `arn:aws:kms:${scope.region}:${scope.account}:${keyId.startsWith('alias/') ? keyId : `key/${keyId}`}`;
+}
+
+function encryptionHeaders(
+  record: Pick<ObjectRecord, 'serverSideEncryption' | 'kmsKeyId'>,
+): Record<string, string> {
+  return {
+    'x-amz-server-side-encryption': record.serverSideEncryption,
+    ...(record.kmsKeyId === undefined
+      ? {}
+      : { 'x-amz-server-side-encryption-aws-kms-key-id': record.kmsKeyId }),
+  };
+}
+
+/** A KMS key named for an object that is not encrypted with SSE-KMS. */
+function kmsKeyWithoutKms(argument: string, value: string): S3Error {
+  return new S3Error(
     'InvalidArgument',
-    `The local S3 keeps objects as files, so key "${key}" of bucket ${bucket} cannot be stored beside an object ` +
-      'that is a prefix of it (or whose prefix it is)',
+    'Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms',
+    400,
+    { ArgumentName: argument, ArgumentValue: value },
   );
+}
+
+function noSuchBucket(bucket: string): S3Error {
+  return new S3Error('NoSuchBucket', 'The specified bucket does not exist', 404, { BucketName: bucket });
+}
+
+function noSuchKey(key: string): S3Error {
+  return new S3Error('NoSuchKey', 'The specified key does not exist.', 404, { Key: key });
 }
 
 function notImplemented(request: LocalRequest): AwsError {
@@ -256,10 +426,6 @@ function notImplemented(request: LocalRequest): AwsError {
   );
 }
 
-function etagOf(body: Buffer): string {
-  return `"${createHash('md5').update(body).digest('hex')}"`;
-}
-
 function xmlResponse(xml: string): LocalResponse {
   return {
     status: 200,
@@ -268,36 +434,15 @@ function xmlResponse(xml: string): LocalResponse {
   };
 }
 
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const temporary = `${file}.${randomUUID()}.tmp`;
+  await writeFile(temporary, text);
+  await rename(temporary, file);
+}
+
 function ignoreMissing<T>(fallback: T): (error: unknown) => T {
   return (error: unknown) => {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
     throw error;
   };
-}
-
-/** The SDK streams bodies of unknown length as `aws-chunked` with a trailing checksum. */
-function isAwsChunked(headers: Record<string, string>): boolean {
-  return (
-    (headers['content-encoding'] ?? '').includes('aws-chunked') ||
-    (headers['x-amz-content-sha256'] ?? '').startsWith('STREAMING-')
-  );
-}
-
-/** `<hex size>[;chunk-signature=…]\r\n<data>\r\n … 0\r\n<trailers>\r\n\r\n` → the data. */
-export function decodeAwsChunked(body: Buffer): Buffer {
-  const chunks: Buffer[] = [];
-  let offset = 0;
-  while (offset < body.length) {
-    const lineEnd = body.indexOf('\r\n', offset);
-    if (lineEnd < 0) break;
-    const size = Number.parseInt(body.subarray(offset, lineEnd).toString('latin1').split(';')[0] ?? '', 16);
-    if (!Number.isInteger(size)) {
-      throw new AwsError('IncompleteBody', 'The aws-chunked request body has a chunk without a valid size');
-    }
-    if (size === 0) break;
-    const start = lineEnd + 2;
-    chunks.push(body.subarray(start, start + size));
-    offset = start + size + 2;
-  }
-  return Buffer.concat(chunks);
 }

@@ -1,3 +1,4 @@
+import { JsonTooDeepError, parseJson } from '../../../lambdas/shared/json/parse-json';
 import { AwsError } from '../service';
 import { utf8Bytes } from './constraints';
 
@@ -93,9 +94,10 @@ function checkMessageStructure(published: PublishedMessage): void {
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(published.message);
-  } catch {
-    throw new AwsError('InvalidParameter', 'Invalid parameter: Message Structure - Failed to parse JSON');
+    parsed = parseJson(published.message, { what: 'The JSON message' });
+  } catch (error: unknown) {
+    const reason = error instanceof JsonTooDeepError ? error.message : 'JSON message body failed to parse';
+    throw new AwsError('InvalidParameter', `Invalid parameter: Message Structure - ${reason}`);
   }
   const isObject = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
   if (!isObject || typeof (parsed as Record<string, unknown>).default !== 'string') {
@@ -163,7 +165,7 @@ function checkAttribute(name: string, attribute: PublishedAttribute): void {
 
 function isJsonArray(text: string): boolean {
   try {
-    return Array.isArray(JSON.parse(text));
+    return Array.isArray(parseJson(text, { what: 'The message attribute' }));
   } catch {
     return false;
   }

@@ -1,3 +1,4 @@
+import { JsonTooDeepError, parseJson } from '../../../lambdas/shared/json/parse-json';
 import { AwsError } from '../service';
 import { lengthViolation, throwIfViolated, utf8Bytes } from './constraints';
 
@@ -80,9 +81,9 @@ function parsePayload(text: string, member: string, invalid: (reason: string) =>
     lengthViolation(member, text, { max: MAX_STATE_DATA_BYTES, unit: 'utf8-bytes', sensitive: true }),
   ]);
   try {
-    return JSON.parse(text);
+    return parseJson(text, { what: member === 'input' ? 'The execution input' : 'The task output' });
   } catch (error: unknown) {
-    if (error instanceof SyntaxError) throw invalid(error.message);
+    if (error instanceof SyntaxError || error instanceof JsonTooDeepError) throw invalid(error.message);
     throw error;
   }
 }

@@ -1,5 +1,5 @@
-import { s3Location } from '../../endpoint/faults';
 import { AwsError, type LocalRequest } from '../../endpoint/service';
+import { s3Address } from '../../endpoint/services/s3-names';
 import type { AccessRequest, RequestContext } from '../access';
 import { type KeyResolver, keyUseThroughService, type ResolvedKey, resolveKey } from './customer-keys';
 import { definedKeys } from './requests';
@@ -42,7 +42,7 @@ export async function s3AccessRequests(
 }
 
 async function s3Accesses(request: LocalRequest, options: S3AccessOptions): Promise<AccessSpec[]> {
-  const { bucket, key } = s3Location(request);
+  const { bucket, key } = s3Address(request.headers, request.path);
   const { method, query } = request;
   const owner = { 's3:ResourceAccount': request.account };
   const on = (action: string, resource: string, request: RequestContext = {}): AccessSpec => ({

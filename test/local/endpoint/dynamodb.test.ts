@@ -3,7 +3,13 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@a
 import { HISTORY_INDEXES } from '../../../lambdas/shared/history/history-keys';
 import type { LocalEndpoint } from '../../../local/endpoint/server';
 import { LocalDynamoDb } from '../../../local/endpoint/services/dynamodb';
-import { clientConfig, removeDirectory, startEndpoint, temporaryDirectory } from './endpoint-fixture';
+import {
+  clientConfig,
+  removeDirectory,
+  sendSigned,
+  startEndpoint,
+  temporaryDirectory,
+} from './endpoint-fixture';
 
 const TABLE = 'dbrefresh-history';
 
@@ -110,7 +116,38 @@ describe('local DynamoDB', () => {
       ),
     ).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
   });
+
+  it('rejects an item nested 5,000 levels deep with ValidationException before dynalite walks it', async () => {
+    let deep: unknown = 'x';
+    for (let level = 0; level < 5000; level += 1) deep = { M: { a: deep } };
+    const body = `{"TableName":"${TABLE}","Item":{"target":{"S":"deep"},"runKey":{"S":"k"},"data":${stringifyDeep(deep)}}}`;
+
+    const response = await sendSigned(endpoint, 'dynamodb', {
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.PutItem' },
+      body,
+    });
+
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.text)).toMatchObject({
+      __type: 'ValidationException',
+      message: expect.stringContaining('Nesting Levels have exceeded supported limits'),
+    });
+  });
 });
+
+/** JSON.stringify without recursion, for a value nested deeper than the stack allows. */
+function stringifyDeep(value: unknown): string {
+  let opening = '';
+  let closing = '';
+  let current = value;
+  while (current !== null && typeof current === 'object') {
+    const [key, child] = Object.entries(current)[0] ?? [];
+    opening += `{"${key}":`;
+    closing = `}${closing}`;
+    current = child;
+  }
+  return `${opening}${JSON.stringify(current)}${closing}`;
+}
 
 describe('local DynamoDB with a state directory', () => {
   it('keeps tables and items between starts', async () => {

@@ -77,7 +77,9 @@ describe('local Lambda Invoke', () => {
       invoke({ Payload: new TextEncoder().encode(jsonOfSize(MAX_SYNC_PAYLOAD_BYTES + 1)) }),
     ).rejects.toMatchObject({
       name: 'RequestTooLargeException',
-      message: 'Request must be smaller than 6291456 bytes for the InvokeFunction operation',
+      message: expect.stringContaining(
+        'Request must be smaller than 6291456 bytes for the InvokeFunction operation',
+      ),
       $metadata: { httpStatusCode: 413 },
     });
     expect(handler).not.toHaveBeenCalled();
@@ -163,5 +165,24 @@ describe('LocalLambda tags', () => {
 
   it('answers undefined for a function that is not registered', () => {
     expect([lambda.tagsOf('nothing'), lambda.functionArnOf('nothing')]).toEqual([undefined, undefined]);
+  });
+});
+
+describe('local Lambda payload depth', () => {
+  it('rejects a payload nested 5,000 levels deep as InvalidRequestContentException, never calling the function', async () => {
+    const events: unknown[] = [];
+    lambda.register(HOOK, (event) => {
+      events.push(event);
+      return { ok: true };
+    });
+    const payload = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+
+    await expect(invoke({ Payload: Buffer.from(payload) })).rejects.toMatchObject({
+      name: 'InvalidRequestContentException',
+      message: expect.stringContaining(
+        'nests objects and arrays 5000 levels deep, deeper than the limit of 100',
+      ),
+    });
+    expect(events).toEqual([]);
   });
 });

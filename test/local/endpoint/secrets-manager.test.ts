@@ -23,6 +23,7 @@ import {
 import {
   clientConfig,
   removeDirectory,
+  sendSigned,
   startEndpoint,
   temporaryDirectory,
   uniqueName,
@@ -532,5 +533,22 @@ describe('SecretStore', () => {
 
     expect(arn).toMatch(/^arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-1234-/);
     expect(own.describeSecret(arn)).toMatchObject({ OwningService: 'rds', Name: 'rds!db-1234' });
+  });
+
+  it('rejects a request body nested 5,000 levels deep as SerializationException naming the limit', async () => {
+    const response = await sendSigned(endpoint, 'secretsmanager', {
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'secretsmanager.CreateSecret',
+      },
+      body: `{"Name":"deep","Tags":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+    });
+
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.text)).toEqual({
+      __type: 'SerializationException',
+      message:
+        'The request body nests objects and arrays 5001 levels deep, deeper than the limit of 100: flatten it to at most 100 levels',
+    });
   });
 });

@@ -1,16 +1,24 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetRandomPasswordCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Faults } from '../../../local/endpoint/faults';
-import { credentialScope, type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint/server';
+import { credentialScope, type LocalEndpoint } from '../../../local/endpoint/server';
 import type { LocalRequest, LocalService } from '../../../local/endpoint/service';
 import { LocalS3 } from '../../../local/endpoint/services/s3';
 import { SecretStore, secretsManagerService } from '../../../local/endpoint/services/secrets-manager';
 import { LocalSns } from '../../../local/endpoint/services/sns';
-import { clientConfig, removeDirectory, startEndpoint, temporaryDirectory } from './endpoint-fixture';
+import {
+  clientConfig,
+  presignRequest,
+  removeDirectory,
+  sendRaw,
+  sendSigned,
+  startEndpoint,
+  temporaryDirectory,
+} from './endpoint-fixture';
 
 describe('startLocalEndpoint', () => {
   let endpoint: LocalEndpoint;
@@ -66,14 +74,15 @@ describe('startLocalEndpoint', () => {
     lambda.destroy();
   });
 
-  it('rejects an unsigned request, explaining how it routes', async () => {
+  it('rejects an unsigned request, explaining how to sign it', async () => {
     const response = await fetch(`${endpoint.url}/`, { method: 'POST', body: '{}' });
 
     expect(response.status).toBe(400);
     await expect(response.json()).resolves.toMatchObject({
-      __type: 'MissingAuthenticationToken',
+      __type: 'MissingAuthenticationTokenException',
       message: expect.stringContaining('Credential=<key>/<date>/<region>/<service>/aws4_request'),
     });
+    expect(seen).toHaveLength(0);
   });
 });
 
@@ -86,7 +95,7 @@ describe('startLocalEndpoint with a failing service', () => {
         throw new Error('bug in the emulator');
       },
     };
-    const endpoint = await startLocalEndpoint({ services: [broken], onError });
+    const endpoint = await startEndpoint({ services: [broken], onError });
     const sm = new SecretsManagerClient(clientConfig(endpoint));
 
     await expect(sm.send(new GetRandomPasswordCommand({}))).rejects.toMatchObject({
@@ -105,7 +114,7 @@ describe('startLocalEndpoint with a failing service', () => {
   it('rejects two services with the same name', async () => {
     const service: LocalService = { name: 'sns', handle: async () => ({ status: 200 }) };
 
-    await expect(startLocalEndpoint({ services: [service, service] })).rejects.toThrow(
+    await expect(startEndpoint({ services: [service, service] })).rejects.toThrow(
       'Two local services are named "sns"',
     );
   });
@@ -275,3 +284,108 @@ describe('Faults.fromFile', () => {
     await expect(Faults.fromFile(file).get()).rejects.toThrow(`Fault file ${file} is not valid`);
   });
 });
+
+describe('startLocalEndpoint refusing what AWS refuses', () => {
+  let stateDir: string;
+  let endpoint: LocalEndpoint;
+  let handled: LocalRequest[];
+
+  beforeAll(async () => {
+    stateDir = temporaryDirectory('refusals-');
+    const buckets = new LocalS3(stateDir);
+    await buckets.createBucket('scripts');
+    const secrets: LocalService = {
+      name: 'secretsmanager',
+      handle: async (request) => {
+        handled.push(request);
+        return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: '{}' };
+      },
+    };
+    endpoint = await startEndpoint({ services: [secrets, buckets, new LocalSns()] });
+    const s3 = new S3Client(clientConfig(endpoint));
+    await s3.send(new PutObjectCommand({ Bucket: 'scripts', Key: 'a.sql', Body: 'SELECT 1;' }));
+    s3.destroy();
+  });
+
+  beforeEach(() => {
+    handled = [];
+  });
+
+  afterAll(async () => {
+    await endpoint.close();
+    removeDirectory(stateDir);
+  });
+
+  it('serves a presigned S3 GET URL, as the S3 presigner makes it, until it expires', async () => {
+    const url = await presignedGet(endpoint, '/scripts/a.sql', new Date(), 60);
+    const expired = await presignedGet(endpoint, '/scripts/a.sql', new Date(Date.now() - 120_000), 60);
+
+    const served = await fetch(url);
+    const refused = await fetch(expired);
+
+    expect(served.status).toBe(200);
+    await expect(served.text()).resolves.toBe('SELECT 1;');
+    expect(refused.status).toBe(403);
+    await expect(refused.text()).resolves.toContain('Request has expired');
+  });
+
+  it('rejects query-string credentials on a JSON service, which takes them only in the Authorization header', async () => {
+    const presigned = await presignRequest(endpoint, 'secretsmanager', {
+      method: 'POST',
+      path: '/',
+      headers: { 'x-amz-target': 'secretsmanager.GetRandomPassword' },
+    });
+
+    const response = await sendRaw(endpoint, presigned);
+
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.text)).toMatchObject({
+      __type: 'MissingAuthenticationTokenException',
+      message: expect.stringContaining('takes credentials only in the Authorization header'),
+    });
+    expect(handled).toHaveLength(0);
+  });
+
+  it('rejects a correctly signed request a web page sent (Origin header), in the service protocol', async () => {
+    const json = await sendSigned(endpoint, 'secretsmanager', {
+      headers: { 'x-amz-target': 'secretsmanager.GetRandomPassword', origin: 'https://evil.example' },
+      body: '{}',
+    });
+    const query = await sendSigned(endpoint, 'sns', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'null' },
+      body: 'Action=ListTopics&Version=2010-03-31',
+    });
+
+    expect(json.status).toBe(400);
+    expect(JSON.parse(json.text)).toMatchObject({
+      __type: 'AccessDeniedException',
+      message: expect.stringContaining('this one carries Origin: https://evil.example'),
+    });
+    expect(query.status).toBe(403);
+    expect(query.text).toContain('<Code>AuthorizationError</Code>');
+    expect(handled).toHaveLength(0);
+  });
+
+  it('rejects a request whose shape names another service than its credential scope', async () => {
+    const response = await sendSigned(endpoint, 'secretsmanager', {
+      method: 'GET',
+      path: '/a.sql',
+      headers: { host: `scripts.localhost:${endpoint.port}` },
+    });
+
+    expect(response.status).toBe(403);
+    expect(response.text).toContain('<Code>SignatureDoesNotMatch</Code>');
+    expect(response.text).toContain('Credential should be scoped to correct service: &apos;s3&apos;');
+  });
+});
+
+/** A presigned GET URL as @aws-sdk/s3-request-presigner makes it: UNSIGNED-PAYLOAD, the signature in the query. */
+async function presignedGet(endpoint: LocalEndpoint, path: string, signingDate: Date, expiresIn: number) {
+  const request = await presignRequest(
+    endpoint,
+    's3',
+    { method: 'GET', path, headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } },
+    { signingDate, expiresIn },
+  );
+  return `${endpoint.url}${path}?${new URLSearchParams(request.query).toString()}`;
+}

@@ -92,4 +92,38 @@ describe('local SNS', () => {
 
     expect(new LocalSns({ stateDir }).listTopics()).toEqual(['arn:aws:sns:us-east-1:000000000000:kept']);
   });
+
+  it('takes a JSON message structure with a default message', async () => {
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'dbrefresh' }));
+
+    const out = await sns.send(
+      new PublishCommand({
+        TopicArn,
+        MessageStructure: 'json',
+        Message: JSON.stringify({ default: 'done' }),
+      }),
+    );
+
+    expect(out.MessageId).toBeDefined();
+  });
+
+  it.each([
+    ['not JSON', '{default', 'JSON message body failed to parse'],
+    ['without a default message', JSON.stringify({ email: 'done' }), 'No default entry in JSON message body'],
+    [
+      'nested 5,000 levels deep',
+      `{"default":"x","deep":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+      'nests objects and arrays 5001 levels deep, deeper than the limit of 100',
+    ],
+  ])('rejects a JSON message structure %s as InvalidParameter', async (_, Message, reason) => {
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'dbrefresh' }));
+
+    await expect(
+      sns.send(new PublishCommand({ TopicArn, MessageStructure: 'json', Message })),
+    ).rejects.toMatchObject({
+      name: 'InvalidParameterException',
+      message: expect.stringContaining(reason),
+    });
+    expect(local.published()).toHaveLength(0);
+  });
 });

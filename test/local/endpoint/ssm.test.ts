@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LocalEndpoint } from '../../../local/endpoint/server';
 import { LocalSsm, OUTPUT_LIMIT_CHARS } from '../../../local/endpoint/services/ssm';
-import { removeDirectory, startEndpoint, temporaryDirectory } from './endpoint-fixture';
+import { removeDirectory, sendSigned, startEndpoint, temporaryDirectory } from './endpoint-fixture';
 
 const INSTANCE = 'i-0123456789abcdef0';
 
@@ -10,22 +10,16 @@ describe('local SSM', () => {
   let local: LocalSsm;
   let endpoint: LocalEndpoint;
 
-  // @aws-sdk/client-ssm is not a dependency: calls are JSON 1.1 requests with a SigV4-shaped Authorization header.
+  // Raw JSON 1.1 requests, signed as the SDK signs them, so the tests read the status and body AWS would send.
   async function call(
     action: string,
     input: object,
   ): Promise<{ status: number; body: Record<string, unknown> }> {
-    const response = await fetch(`${endpoint.url}/`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': `AmazonSSM.${action}`,
-        authorization:
-          'AWS4-HMAC-SHA256 Credential=x/20260101/eu-west-1/ssm/aws4_request, SignedHeaders=host, Signature=0',
-      },
+    const response = await sendSigned(endpoint, 'ssm', {
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `AmazonSSM.${action}` },
       body: JSON.stringify(input),
     });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    return { status: response.status, body: JSON.parse(response.text) as Record<string, unknown> };
   }
 
   async function sendCommand(commands: string[], extra: object = {}): Promise<string> {
@@ -222,12 +216,8 @@ describe('local SSM', () => {
     ssm.registerInstance(INSTANCE);
     const own = await startEndpoint({ services: [ssm] });
     const pidFile = path.join(temporaryDirectory('ssm-test-'), 'sleep.pid');
-    const response = await fetch(`${own.url}/`, {
-      method: 'POST',
-      headers: {
-        'x-amz-target': 'AmazonSSM.SendCommand',
-        authorization: 'AWS4-HMAC-SHA256 Credential=x/20260101/eu-west-1/ssm/aws4_request',
-      },
+    const response = await sendSigned(own, 'ssm', {
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonSSM.SendCommand' },
       body: JSON.stringify({
         DocumentName: 'AWS-RunShellScript',
         InstanceIds: [INSTANCE],

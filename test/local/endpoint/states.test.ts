@@ -281,6 +281,21 @@ describe('local Step Functions', () => {
       await expect(rejected).rejects.toBeInstanceOf(InvalidExecutionInput);
     });
 
+    it('rejects input nested 5,000 levels deep as InvalidExecutionInput naming the limit, starting nothing', async () => {
+      const input = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+
+      const rejected = sfn.send(
+        new StartExecutionCommand({ stateMachineArn: MACHINE_ARN, name: 'deep', input }),
+      );
+
+      await expect(rejected).rejects.toThrow(
+        'The execution input nests objects and arrays 5000 levels deep, deeper than the limit of 100',
+      );
+      await expect(rejected).rejects.toBeInstanceOf(InvalidExecutionInput);
+      const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: MACHINE_ARN }));
+      expect(listed.executions?.map((execution) => execution.name)).not.toContain('deep');
+    });
+
     it('rejects another state machine as StateMachineDoesNotExist', async () => {
       const rejected = sfn.send(
         new StartExecutionCommand({

@@ -20,8 +20,9 @@ import { Client } from 'pg';
 import { findCluster, findInstance } from '../../../lambdas/shared/aws/rds';
 import { TERMINAL_STATUSES } from '../../../lambdas/shared/rds-status';
 import { RdsService } from '../../../local/endpoint/rds/rds-service';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint/server';
+import type { LocalEndpoint } from '../../../local/endpoint/server';
 import { EngineManager } from '../../../local/engines/engine-manager';
+import { clientConfig, startEndpoint } from '../../local/endpoint/endpoint-fixture';
 
 jest.setTimeout(180_000);
 
@@ -38,13 +39,8 @@ beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'dbrefresh-rds-emulator-'));
   engines = new EngineManager({ root });
   service = new RdsService({ engines, stateDir: path.join(root, 'rds'), delayScale: 0.2 });
-  endpoint = await startLocalEndpoint({ services: [service] });
-  rds = new RDSClient({
-    endpoint: endpoint.url,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' },
-    maxAttempts: 1,
-  });
+  endpoint = await startEndpoint({ services: [service] });
+  rds = new RDSClient(clientConfig(endpoint));
 });
 
 afterAll(async () => {

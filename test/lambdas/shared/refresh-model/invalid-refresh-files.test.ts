@@ -994,3 +994,21 @@ describe('parseRefreshFile with invalid files', () => {
     ]);
   });
 });
+
+describe('parseRefreshFile with deeply nested input', () => {
+  it('rejects a file nested 5,000 levels deep with one problem naming the limit, without overflowing the stack', () => {
+    let comment: unknown = 'x';
+    for (let level = 0; level < 5000; level += 1) comment = [comment];
+
+    const result = parseRefreshFile({ service: 'rds', comment }, { now: new Date('2026-01-01T00:00:00Z') });
+
+    expect(result.refreshFile).toBeUndefined();
+    expect(result.problems).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        path: [],
+        message: 'nests objects and arrays 5001 levels deep, deeper than the limit of 100',
+      }),
+    ]);
+  });
+});
