@@ -40,7 +40,7 @@ export interface RefreshStackProps extends StackProps {
    */
   readonly scriptRunnerInstanceId?: string;
   /**
-   * The command an existing runner instance runs the job with.
+   * The command the runner instance (existing or created) runs the job with.
    * @default - `node /opt/dbrefresh/run-scripts.js`, where the created runner installs its bundle
    */
   readonly scriptRunnerCommand?: string;
@@ -123,6 +123,7 @@ export class RefreshStack extends Stack {
     const runner = new ScriptRunner(this, 'ScriptRunner', {
       network,
       scriptBucketNames: props.scriptBucketNames,
+      command: props.scriptRunnerCommand,
     });
     new CfnOutput(this, 'ScriptRunnerInstanceId', {
       value: runner.instanceId,

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { SCHEDULE_GROUP_NAME } from '../lib/constructs/refresh-schedules';
-import type { Authorizer } from './endpoint/auth/authorize';
 import { Faults } from './endpoint/faults';
 import type { TerminalStatusHook } from './endpoint/rds/dependencies';
 import { RdsService } from './endpoint/rds/rds-service';
@@ -17,10 +16,11 @@ import { LocalSns } from './endpoint/services/sns';
 import { LocalSsm } from './endpoint/services/ssm';
 import { LocalStates } from './endpoint/services/states';
 import { EngineManager } from './engines/engine-manager';
-import { type LocalCredentials, LocalIdentities } from './iam/identities';
+import { evaluateAccess } from './iam/evaluate-policy';
+import { type LocalCredentials, LocalIdentities, type LocalRole } from './iam/identities';
 import { FunctionHost } from './runner/function-host';
 import { REFRESH_STATE_MACHINE_NAME, refreshStateMachine } from './runner/refresh-executions';
-import type { LocalResources } from './runner/refresh-machine';
+import { type LocalResources, loadRefreshMachine } from './runner/refresh-machine';
 import { TaskTokens } from './runner/task-tokens';
 import { AccountSchedules } from './schedules/account-schedules';
 
@@ -107,11 +107,6 @@ export interface LocalAccountOptions {
    * @default - not told
    */
   readonly onScheduleEvent?: (line: string) => void;
-  /**
-   * Local IAM: decides each access of each request for its caller (see startLocalEndpoint).
-   * @default - no IAM evaluation: every request signed by the account's identities is served
-   */
-  readonly authorize?: Authorizer;
 }
 
 /** A local AWS account: one endpoint serving RDS (real engines), Secrets Manager, SNS, S3, KMS, Lambda, SSM and DynamoDB. */
@@ -162,12 +157,7 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
   const identities = LocalIdentities.open(stateDir, LOCAL_ACCOUNT_ID);
   const credentials = identities.administrator.credentials;
   // First: an invalid refresh file fails here, before any server starts.
-  const schedules = new AccountSchedules({
-    stateDir,
-    refreshFilesDir: options.refreshFilesDir,
-    scope,
-    credentials,
-  });
+  const schedules = new AccountSchedules({ stateDir, refreshFilesDir: options.refreshFilesDir, scope });
   const engines = new EngineManager({ root: enginesRootFor(stateDir) });
   const rds = new RdsService({
     engines,
@@ -211,7 +201,10 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     notificationTopicArn,
     preservedDataBucketName: PRESERVED_DATA_BUCKET,
     scriptRunner: LOCAL_SCRIPT_RUNNER,
+    refreshFilesDir: options.refreshFilesDir,
   };
+  // The stack as it is deployed to this account: its functions' roles, the runner's and the schedules'.
+  const machine = loadRefreshMachine(resources, scope);
   const taskTokens = new TaskTokens();
   const states = new LocalStates({
     stateDir,
@@ -254,7 +247,8 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
         schedules.scheduler,
       ],
       identities,
-      authorize: options.authorize,
+      // Every request is evaluated against its caller's IAM policies, as AWS does.
+      authorize: evaluateAccess,
       port: options.port,
       faults: Faults.fromFile(faultsFile),
       account: LOCAL_ACCOUNT_ID,
@@ -263,14 +257,17 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
     await dynamodb.close();
     throw error;
   }
-  // What an instance's role and configuration give it in AWS; never in the command's parameters.
-  // For now it signs as the administrator; it is to get the runner role's session instead.
+  // What an instance's role and configuration give it in AWS (the runner role's session); never in the
+  // command's parameters.
+  const runnerCredentials = identities.roleSession(
+    onlyRole(machine.roles.instances, 'the script runner instance'),
+    LOCAL_SCRIPT_RUNNER_ID,
+  );
   ssm.registerInstance(LOCAL_SCRIPT_RUNNER_ID, {
     environment: {
       AWS_ENDPOINT_URL: endpoint.url,
       AWS_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      ...credentialVariables(runnerCredentials),
       DB_CA_BUNDLE: engines.certificateAuthority.certificateFile,
     },
   });
@@ -285,7 +282,16 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
       DB_CA_BUNDLE: engines.certificateAuthority.certificateFile,
     },
   });
-  schedules.start(endpoint.url, LOCAL_REGION, options.onScheduleEvent);
+  // Scheduler starts executions as the schedules' role.
+  if (schedules.count > 0) {
+    const schedulerRole = onlyRole(machine.roles.schedules, 'the schedules');
+    schedules.start(
+      endpoint.url,
+      LOCAL_REGION,
+      identities.roleSession(schedulerRole, 'scheduler'),
+      options.onScheduleEvent,
+    );
+  }
   return {
     url: endpoint.url,
     region: LOCAL_REGION,
@@ -316,5 +322,26 @@ export async function openLocalAccount(options: LocalAccountOptions = {}): Promi
       await functions.close();
       await endpoint.close();
     },
+  };
+}
+
+/** The one role of a kind the stack declares (all the schedules share one role; there is one runner). */
+function onlyRole(roles: ReadonlyMap<string, LocalRole>, of: string): LocalRole {
+  const distinct = [...new Map([...roles.values()].map((role) => [role.name, role])).values()];
+  const [role] = distinct;
+  if (!role || distinct.length > 1) {
+    throw new Error(
+      `The synthesized stack gives ${of} ${distinct.length} roles (${distinct.map((r) => r.name).join(', ')}); local mode expects one`,
+    );
+  }
+  return role;
+}
+
+/** A process's AWS credential variables, as EC2's instance profile or Lambda provide them. */
+function credentialVariables(credentials: LocalCredentials): Record<string, string> {
+  return {
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    ...(credentials.sessionToken === undefined ? {} : { AWS_SESSION_TOKEN: credentials.sessionToken }),
   };
 }

@@ -58,6 +58,11 @@ export interface ScriptRunnerProps {
    * @default - t4g.small (arm64, like the AMI)
    */
   readonly instanceType?: InstanceType;
+  /**
+   * The command line the scripts step appends the job to.
+   * @default - DEFAULT_RUNNER_COMMAND, which runs the bundle the user data installs
+   */
+  readonly command?: string;
 }
 
 /**
@@ -81,10 +86,11 @@ export class ScriptRunner extends Construct implements IScriptRunner {
 
   readonly instance: Instance;
   readonly instanceId: string;
-  readonly command = DEFAULT_RUNNER_COMMAND;
+  readonly command: string;
 
   constructor(scope: Construct, id: string, props: ScriptRunnerProps) {
     super(scope, id);
+    this.command = props.command ?? DEFAULT_RUNNER_COMMAND;
     const stack = Stack.of(this);
     const role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('ec2.amazonaws.com'),

@@ -108,7 +108,8 @@ function synthesizeRefreshMachine(resources: LocalResources, deployment: LocalDe
     (app) =>
       new RefreshStack(app, STACK_NAME, {
         databaseNetwork: LOCAL_DATABASE_NETWORK,
-        scriptRunnerInstanceId: resources.scriptRunner?.instanceId,
+        // The runner the stack creates, with its role: locally it is the SSM instance of the local account.
+        scriptRunner: resources.scriptRunner !== undefined,
         scriptRunnerCommand: resources.scriptRunner?.command,
         refreshFilesDir: resources.refreshFilesDir,
       }),
@@ -117,7 +118,7 @@ function synthesizeRefreshMachine(resources: LocalResources, deployment: LocalDe
   const values = templateValues(
     template,
     { ...deployment, stackName: stack.stackName },
-    localNames(stack, resources, topicName),
+    localNames(stack, template, resources, topicName),
   );
   const roles = stackRoles(template, values);
   const byLogicalId = new Map(stack.functions.all().map((fn) => [logicalIdOf(fn.node.defaultChild), fn]));
@@ -151,6 +152,7 @@ function synthesizeRefreshMachine(resources: LocalResources, deployment: LocalDe
  */
 function localNames(
   stack: RefreshStack,
+  template: CloudFormationTemplate,
   resources: LocalResources,
   topicName: string,
 ): Record<string, string> {
@@ -159,7 +161,25 @@ function localNames(
     [logicalIdOf(stack.notifications.topic.node.defaultChild)]: topicName,
     [logicalIdOf(stack.preservedData.bucket.node.defaultChild)]: resources.preservedDataBucketName,
     [logicalIdOf(stack.refresh.stateMachine.node.defaultChild)]: REFRESH_STATE_MACHINE_NAME,
+    ...(resources.scriptRunner ? { [runnerInstanceId(template)]: resources.scriptRunner.instanceId } : {}),
   };
+}
+
+/**
+ * The logical id of the script runner instance the stack creates (CDK suffixes it with a hash of its user data
+ * during synthesis, so it is read from the template).
+ */
+function runnerInstanceId(template: CloudFormationTemplate): string {
+  const instances = Object.entries(template.Resources).filter(
+    ([, resource]) => resource.Type === 'AWS::EC2::Instance',
+  );
+  const [only] = instances;
+  if (!only || instances.length > 1) {
+    throw new Error(
+      `The synthesized stack has ${instances.length} EC2 instances; local mode expects one script runner`,
+    );
+  }
+  return only[0];
 }
 
 /** The name of the notification topic, which must be in the deployment's region and account. */

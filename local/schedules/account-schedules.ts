@@ -12,8 +12,6 @@ export interface AccountSchedulesOptions {
   /** The refresh files whose schedules the stack declares; none: the stack's group, without schedules. */
   readonly refreshFilesDir?: string;
   readonly scope: { readonly region: string; readonly account: string };
-  /** What the runner signs StartExecution with (the account's administrator, for now). */
-  readonly credentials: LocalCredentials;
 }
 
 /**
@@ -24,11 +22,15 @@ export class AccountSchedules {
   readonly scheduler: LocalScheduler;
   private runner?: ScheduleRunner;
   private sfn?: SFNClient;
-  private readonly credentials: LocalCredentials;
+  private started?: {
+    readonly endpointUrl: string;
+    readonly region: string;
+    readonly credentials: LocalCredentials;
+    readonly log?: (line: string) => void;
+  };
 
   /** @throws Error naming the file and the problem when a refresh file of the folder is invalid */
   constructor(options: AccountSchedulesOptions) {
-    this.credentials = options.credentials;
     // The group exists without refresh files; synthesizing the stack is needed only for schedules.
     const scheduling: LocalScheduling =
       options.refreshFilesDir === undefined
@@ -45,13 +47,22 @@ export class AccountSchedules {
     return this.scheduler.store.list().length;
   }
 
-  /** Starts firing the schedules: each execution is started through the endpoint's Step Functions. */
-  start(endpointUrl: string, region: string, log?: (line: string) => void): void {
+  /**
+   * Starts firing the schedules: each execution is started through the endpoint's Step Functions, signed with
+   * `credentials` (a session of the schedules' role, as Scheduler assumes it).
+   */
+  start(
+    endpointUrl: string,
+    region: string,
+    credentials: LocalCredentials,
+    log?: (line: string) => void,
+  ): void {
+    this.started = { endpointUrl, region, credentials, log };
     if (this.runner || this.count === 0) return;
     this.sfn = new SFNClient({
       endpoint: endpointUrl,
       region,
-      credentials: this.credentials,
+      credentials,
       // The runner retries as the schedule's retry policy says, as Scheduler does.
       maxAttempts: 1,
     });
@@ -69,5 +80,12 @@ export class AccountSchedules {
     this.sfn?.destroy();
     this.runner = undefined;
     this.sfn = undefined;
+  }
+
+  /** Fires the schedules again after `stop`, as the last `start` set them up. */
+  restart(): void {
+    if (!this.started) throw new Error('The schedules were never started; call start first');
+    const { endpointUrl, region, credentials, log } = this.started;
+    this.start(endpointUrl, region, credentials, log);
   }
 }

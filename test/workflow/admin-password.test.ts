@@ -8,6 +8,7 @@ import { type FailingRun, refreshFailing, refused, secretStages, servedByShop } 
 import {
   notificationFacts,
   openTestAccount,
+  registerRotationFunction,
   SHOP,
   seedShop,
   shopRefreshFile,
@@ -42,6 +43,7 @@ afterAll(async () => {
  * database by the secret's dbInstanceIdentifier (as the RDS console writes it), which the seeded secret lacks.
  */
 async function configureRotation(): Promise<void> {
+  registerRotationFunction(test, ROTATION_FUNCTION);
   const current = await test.clients.secrets.send(new GetSecretValueCommand({ SecretId: SHOP.secretName }));
   const login = JSON.parse(current.SecretString ?? '{}');
   if (login.dbInstanceIdentifier === undefined) {

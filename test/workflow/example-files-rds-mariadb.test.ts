@@ -12,7 +12,7 @@ import {
   secretLogin,
   uploadScripts,
 } from './examples/example-helpers';
-import { openTestAccount, type TestAccount } from './refresh-fixture';
+import { HOOK_SETTINGS, openTestAccount, type TestAccount } from './refresh-fixture';
 
 /**
  * refresh-files/masking-with-verification.json run as shipped through the real state machine: RDS for
@@ -67,20 +67,24 @@ describe('refresh-files/masking-with-verification.json', () => {
     await uploadScripts(test, EXAMPLE, file.scripts);
     const hookCalls: { payload: HookPayload; unmasked: number }[] = [];
     // The hook is the team's reindex function: it reaches crm-dev as its applications do, through the secret.
-    test.account.lambda.register(HOOK_ARN, async (event) => {
-      const payload = event as HookPayload;
-      const login = await secretLogin(test.clients.secrets, SECRET);
-      const endpoint = { host: payload.endpoint, port: payload.port ?? 0 };
-      const [row] = await rows(
-        'mysql',
-        endpoint,
-        login,
-        DATABASE,
-        "SELECT COUNT(*) AS n FROM contacts WHERE email NOT LIKE '%@example.invalid'",
-      );
-      hookCalls.push({ payload, unmasked: Number(row?.n) });
-      return { reindexed: true };
-    });
+    test.account.lambda.register(
+      HOOK_ARN,
+      async (event) => {
+        const payload = event as HookPayload;
+        const login = await secretLogin(test.clients.secrets, SECRET);
+        const endpoint = { host: payload.endpoint, port: payload.port ?? 0 };
+        const [row] = await rows(
+          'mysql',
+          endpoint,
+          login,
+          DATABASE,
+          "SELECT COUNT(*) AS n FROM contacts WHERE email NOT LIKE '%@example.invalid'",
+        );
+        hookCalls.push({ payload, unmasked: Number(row?.n) });
+        return { reindexed: true };
+      },
+      HOOK_SETTINGS,
+    );
     const expected = await sampleData('mysql', source.endpoint, source, DATABASE);
     const sourceContacts = await rows(
       'mysql',
@@ -152,9 +156,13 @@ describe('refresh-files/masking-with-verification.json', () => {
   }, 90_000);
 
   it('fails at its hook when the hook function throws: the refresh is recorded failed past the swap, not rolled back', async () => {
-    test.account.lambda.register(HOOK_ARN, () => {
-      throw new TypeError('search index crm-dev is read-only');
-    });
+    test.account.lambda.register(
+      HOOK_ARN,
+      () => {
+        throw new TypeError('search index crm-dev is read-only');
+      },
+      HOOK_SETTINGS,
+    );
     const before = await secretLogin(test.clients.secrets, SECRET);
 
     const result = await test.refresh(exampleFile(EXAMPLE), 'masking-hook-fails');

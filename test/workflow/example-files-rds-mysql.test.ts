@@ -78,7 +78,7 @@ describe('refresh-files/uat-protected-weekly.json', () => {
   it("waits for the DBA team's approval with nothing changed, then refreshes app1-uat from the newest snapshot, recording who approved", async () => {
     const secretName = '/uat/app1/app1-uat';
     const oldTarget = await seedTarget('app1-uat', secretName, { team: 'app1-uat' });
-    await configureRotation(test.clients.secrets, secretName);
+    await configureRotation(test, secretName);
     await snapshotInstance(test.clients.rds, 'app1-prod', 'app1-prod-weekly');
     const [atSnapshot] = await rows(
       'mysql',
@@ -214,7 +214,7 @@ describe('refresh-files/rds-mysql-restorepoint.json', () => {
   it('replaces app1-test with app1-prod as it was at the restore point: rows written after it are absent', async () => {
     const secretName = '/test/app1/app1-test';
     const oldTarget = await seedTarget('app1-test', secretName, { team: 'app1-qa' });
-    await configureRotation(test.clients.secrets, secretName);
+    await configureRotation(test, secretName);
     await execute('mysql', app1Prod.endpoint, app1Prod, DATABASE, insertCustomers(10_001, 5, 'Before'));
     const point = await pointBetweenWrites();
     const atPoint = await sampleData('mysql', app1Prod.endpoint, app1Prod, DATABASE);

@@ -1,6 +1,14 @@
 import { DeleteDBInstanceCommand } from '@aws-sdk/client-rds';
 import { expectRefreshedWithoutRollback, expectRolledBack, refreshFailing, refused } from './fault-outcomes';
-import { openTestAccount, query, SHOP, seedShop, shopRefreshFile, type TestAccount } from './refresh-fixture';
+import {
+  HOOK_SETTINGS,
+  openTestAccount,
+  query,
+  SHOP,
+  seedShop,
+  shopRefreshFile,
+  type TestAccount,
+} from './refresh-fixture';
 
 const AFTER_REFRESH_HOOK = 'arn:aws:lambda:eu-west-1:000000000000:function:shop-after-refresh';
 
@@ -108,9 +116,13 @@ describe('a refresh that fails from the swap on', () => {
   }, 90_000);
 
   it('records a failure in "Run hook after refresh" without rollback: the target keeps the refreshed data', async () => {
-    test.account.lambda.register(AFTER_REFRESH_HOOK, () => {
-      throw new Error('The search index could not be rebuilt');
-    });
+    test.account.lambda.register(
+      AFTER_REFRESH_HOOK,
+      () => {
+        throw new Error('The search index could not be rebuilt');
+      },
+      HOOK_SETTINGS,
+    );
     const file = shopRefreshFile();
     file.hooks = { afterRefresh: AFTER_REFRESH_HOOK };
 

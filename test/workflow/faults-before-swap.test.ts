@@ -1,6 +1,7 @@
 import type { TerminalStatusHook } from '../../local/endpoint/rds/dependencies';
 import { expectRolledBack, refreshFailing, refused, servedByShop } from './fault-outcomes';
 import {
+  HOOK_SETTINGS,
   notificationFacts,
   openTestAccount,
   SHOP,
@@ -123,9 +124,13 @@ describe('a refresh that fails before the swap', () => {
   }, 60_000);
 
   it('rolls back when the hook function fails in "Run hook before swap"', async () => {
-    test.account.lambda.register(BEFORE_SWAP_HOOK, () => {
-      throw new Error('The search index of the copy cannot be reached');
-    });
+    test.account.lambda.register(
+      BEFORE_SWAP_HOOK,
+      () => {
+        throw new Error('The search index of the copy cannot be reached');
+      },
+      HOOK_SETTINGS,
+    );
     const file = shopRefreshFile();
     file.hooks = { beforeSwap: BEFORE_SWAP_HOOK };
 

@@ -11,6 +11,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import mysql from 'mysql2/promise';
+import { ROTATION_FUNCTION_TAG } from '../../lambdas/shared/aws/secrets';
+import { HOOK_TAG } from '../../lib/constructs/refresh-permissions';
 import { type FaultConfig, FaultConfigSchema } from '../../local/endpoint/faults';
 import type { TerminalStatusHook } from '../../local/endpoint/rds/dependencies';
 import { type OutboxMessage, readOutbox } from '../../local/endpoint/services/sns';
@@ -23,6 +25,19 @@ import {
   type SeededDatabase,
   seedDatabase,
 } from '../../local/seed/seed-database';
+
+/** How a test registers a hook function: tagged as the stack's IAM policy requires to invoke it. */
+export const HOOK_SETTINGS = { tags: { [HOOK_TAG.Key]: HOOK_TAG.Value } };
+
+/**
+ * Makes the rotation function a secret names exist locally, tagged as the stack's IAM policy requires for
+ * dbrefresh to start a rotation that invokes it. The local Secrets Manager rotates the secret itself.
+ */
+export function registerRotationFunction(test: TestAccount, functionArn: string): void {
+  test.account.lambda.register(functionArn, () => null, {
+    tags: { [ROTATION_FUNCTION_TAG.Key]: ROTATION_FUNCTION_TAG.Value },
+  });
+}
 
 /** A local account in a temporary directory, with the clients a test uses to look at it. */
 export interface TestAccount {

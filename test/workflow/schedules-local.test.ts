@@ -45,7 +45,7 @@ beforeAll(async () => {
   // As on AWS, where the databases exist before the schedules are deployed: no fire while seeding.
   await test.account.schedules.stop();
   await seedShop(test);
-  test.account.schedules.start(test.account.url, test.account.region);
+  test.account.schedules.restart();
   process.env[ENDPOINT_URL_ENV] = test.account.url;
 }, 120_000);
 

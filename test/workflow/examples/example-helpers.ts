@@ -20,7 +20,7 @@ import mysql from 'mysql2/promise';
 import { Client as PgClient } from 'pg';
 import { splitStatements } from '../../../lambdas/shared/sql/split-statements';
 import type { OutboxMessage } from '../../../local/endpoint/services/sns';
-import type { TestAccount } from '../refresh-fixture';
+import { registerRotationFunction, type TestAccount } from '../refresh-fixture';
 
 /**
  * What the example-file workflow tests share: the example files as shipped, their fixture scripts, SQL on
@@ -263,12 +263,14 @@ export async function secretLogin(
  * Configures rotation on a secret without rotating it, as an administrator does before a refresh file
  * sets adminPassword.rotate; locally the RDS emulator plays the rotation function.
  */
-export async function configureRotation(secrets: SecretsManagerClient, secretId: string): Promise<void> {
-  await secrets.send(
+export async function configureRotation(test: TestAccount, secretId: string): Promise<void> {
+  const rotationFunction =
+    'arn:aws:lambda:eu-west-1:000000000000:function:SecretsManagerRDSMySQLRotationSingleUser';
+  registerRotationFunction(test, rotationFunction);
+  await test.clients.secrets.send(
     new RotateSecretCommand({
       SecretId: secretId,
-      RotationLambdaARN:
-        'arn:aws:lambda:eu-west-1:000000000000:function:SecretsManagerRDSMySQLRotationSingleUser',
+      RotationLambdaARN: rotationFunction,
       RotationRules: { AutomaticallyAfterDays: 30 },
       RotateImmediately: false,
     }),
