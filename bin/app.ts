@@ -21,6 +21,8 @@ const scriptBuckets = app.node.tryGetContext('scriptBucketNames');
 const scriptRunner = String(app.node.tryGetContext('scriptRunner') ?? '') === 'true';
 const scriptRunnerInstanceId = app.node.tryGetContext('scriptRunnerInstanceId');
 const scriptRunnerCommand = app.node.tryGetContext('scriptRunnerCommand');
+/** `-c scriptRunnerSecretNames=/development/*,dbrefresh/*` lets the runner read those secrets. */
+const scriptRunnerSecretNames = app.node.tryGetContext('scriptRunnerSecretNames');
 /** `cdk deploy -c refreshFiles=refresh-files` deploys the schedules the folder's refresh files declare. */
 const refreshFiles = app.node.tryGetContext('refreshFiles');
 
@@ -32,5 +34,9 @@ new RefreshStack(app, 'DbRefresh', {
   scriptRunner,
   scriptRunnerInstanceId: typeof scriptRunnerInstanceId === 'string' ? scriptRunnerInstanceId : undefined,
   scriptRunnerCommand: typeof scriptRunnerCommand === 'string' ? scriptRunnerCommand : undefined,
+  scriptRunnerSecretNames:
+    typeof scriptRunnerSecretNames === 'string' && scriptRunnerSecretNames !== ''
+      ? scriptRunnerSecretNames.split(',').map((name) => name.trim())
+      : undefined,
   refreshFilesDir: typeof refreshFiles === 'string' && refreshFiles !== '' ? refreshFiles : undefined,
 });

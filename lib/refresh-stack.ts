@@ -40,6 +40,12 @@ export interface RefreshStackProps extends StackProps {
    */
   readonly scriptRunnerInstanceId?: string;
   /**
+   * The secret names (IAM patterns, e.g. `/development/*`) the runner instance may read the copy's admin login
+   * from: the created runner's role gets exactly these; an existing instance's role must grant them.
+   * @default - `dbrefresh/*` and `rds!*`
+   */
+  readonly scriptRunnerSecretNames?: readonly string[];
+  /**
    * The command the runner instance (existing or created) runs the job with.
    * @default - `node /opt/dbrefresh/run-scripts.js`, where the created runner installs its bundle
    */
@@ -112,7 +118,11 @@ export class RefreshStack extends Stack {
           'Set either scriptRunner (create a runner instance) or scriptRunnerInstanceId (use an existing one), not both',
         );
       }
-      return ScriptRunner.fromInstanceId(props.scriptRunnerInstanceId, props.scriptRunnerCommand);
+      return ScriptRunner.fromInstanceId(
+        props.scriptRunnerInstanceId,
+        props.scriptRunnerCommand,
+        props.scriptRunnerSecretNames,
+      );
     }
     if (!props.scriptRunner) return undefined;
     if (network === undefined) {
@@ -124,6 +134,7 @@ export class RefreshStack extends Stack {
       network,
       scriptBucketNames: props.scriptBucketNames,
       command: props.scriptRunnerCommand,
+      secretNames: props.scriptRunnerSecretNames,
     });
     new CfnOutput(this, 'ScriptRunnerInstanceId', {
       value: runner.instanceId,

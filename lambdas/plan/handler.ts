@@ -18,6 +18,9 @@ const clients = {
   history: DynamoDBDocumentClient.from(new DynamoDBClient(SDK_CLIENT_CONFIG)),
   historyTable: requireEnv('HISTORY_TABLE_NAME'),
   scriptRunnerConfigured: (process.env.SCRIPT_RUNNER_INSTANCE_ID ?? '') !== '',
+  scriptRunnerSecretNames: (process.env.SCRIPT_RUNNER_SECRET_NAMES ?? '')
+    .split(',')
+    .filter((name) => name !== ''),
   databaseFunctionsInVpc: databaseFunctionsInVpc(process.env[DATABASE_NETWORK_ENV]),
 };
 

@@ -42,6 +42,10 @@ export interface PlanClients {
    */
   readonly scriptRunnerConfigured?: boolean;
   /**
+   * The secret names (IAM patterns) the runner instance's role may read; undefined when the caller cannot tell.
+   */
+  readonly scriptRunnerSecretNames?: readonly string[];
+  /**
    * Whether the functions that connect to databases run in the databases' VPC; undefined when the caller
    * cannot tell (`dbrefresh plan`), which leaves the check to the steps.
    */
@@ -120,7 +124,7 @@ export async function resolvePlan(clients: PlanClients, request: PlanRequest): P
     expectedSeconds: await expectedDurations(clients.history, clients.historyTable, plan.target.id),
   };
   await checkKeys(clients.kms, file, source);
-  checkScripts(complete, clients.scriptRunnerConfigured);
+  checkScripts(complete, clients.scriptRunnerConfigured, clients.scriptRunnerSecretNames);
   checkPreserve(complete);
   checkCopy(complete, { databaseFunctionsInVpc: clients.databaseFunctionsInVpc });
   await checkGroups(clients.rds, complete.file, file, restoredEngine(file, source));
@@ -344,7 +348,11 @@ function checkPreserve(plan: Plan): void {
   }
 }
 
-function checkScripts(plan: Plan, scriptRunnerConfigured: boolean | undefined): void {
+function checkScripts(
+  plan: Plan,
+  scriptRunnerConfigured: boolean | undefined,
+  runnerSecretNames: readonly string[] | undefined,
+): void {
   const scripts = plan.file.scripts;
   if (!scripts) return;
   if (plan.dialect === null) {
@@ -357,6 +365,38 @@ function checkScripts(plan: Plan, scriptRunnerConfigured: boolean | undefined): 
       'scripts.method is "ec2", but this deployment has no script runner instance; deploy the stack with -c scriptRunner=true (with the vpcId, subnetIds and securityGroupIds context) or -c scriptRunnerInstanceId=<instance>, or remove scripts.method to run the scripts in Lambda',
     );
   }
+  if (scripts.method === 'ec2' && runnerSecretNames !== undefined && !plan.adminPassword.managed) {
+    const { secretName } = plan.adminPassword;
+    if (!runnerMayReadSecret(secretName, runnerSecretNames)) {
+      throw new GuardError(
+        `scripts.method is "ec2", but the runner instance's role may read only secrets named ${runnerSecretNames.join(', ')}, ` +
+          `not adminPassword.secretName "${secretName}", where the copy's admin login is; name a secret the runner may read ` +
+          `(for example "dbrefresh/${plan.target.id}"), deploy with -c scriptRunnerSecretNames=<patterns> covering it, ` +
+          'or remove scripts.method to run the scripts in Lambda',
+      );
+    }
+  }
+}
+
+/**
+ * Whether a secret's ARN (its name followed by Secrets Manager's six random characters) matches one of the IAM
+ * resource patterns the runner's role reads secrets with (`*` any characters, `?` one).
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples.html
+ */
+export function runnerMayReadSecret(secretName: string, patterns: readonly string[]): boolean {
+  const arnName = `${secretName}-AbCdEf`;
+  return patterns.some((pattern) => {
+    const expression = pattern
+      .split('*')
+      .map((part) => part.split('?').map(escapeRegExp).join('.'))
+      .join('.*');
+    return new RegExp(`^${expression}$`).test(arnName);
+  });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.+^${}()|[\]\\]/g, '\\$&');
 }
 
 function parseOrThrow(input: unknown, now: Date): RefreshFile {

@@ -5,8 +5,11 @@ import type { Plan } from './run/plan';
 import type { ScriptResult } from './run/run-state';
 import type { RunWarning } from './run/run-warnings';
 
-/** SNS rejects longer subjects. */
-const MAX_SUBJECT_LENGTH = 100;
+/**
+ * A subject must be shorter than 100 characters (printable ASCII, no line breaks), or SNS refuses the Publish.
+ * https://docs.aws.amazon.com/sns/latest/api/API_Publish.html (Subject)
+ */
+const MAX_SUBJECT_LENGTH = 99;
 
 /**
  * What a notification says about a run. Built from the plan when there is one; a run whose plan step
@@ -53,7 +56,7 @@ export function notificationSubject(report: RunReport): string {
   return subjectFor(report, report.status.toUpperCase());
 }
 
-/** `[dbrefresh] <app>/<env> <target>: <what>`, shortened to the 100 printable ASCII characters SNS takes. */
+/** `[dbrefresh] <app>/<env> <target>: <what>`, shortened to the 99 printable ASCII characters SNS takes. */
 export function subjectFor(
   names: Pick<RunReport, 'application' | 'environment' | 'target'>,
   what: string,

@@ -78,8 +78,11 @@ export class RefreshFunctions extends Construct {
     can.useSecrets(this.plan, ['DescribeSecret']);
     props.history.bindReadWrite(this.plan);
     // Without it the plan refuses scripts.method "ec2" before anything changes: there is no runner to send them to.
-    if (props.scriptRunner)
+    // With it, the plan refuses a file whose admin secret the runner's role may not read.
+    if (props.scriptRunner) {
       this.plan.addEnvironment('SCRIPT_RUNNER_INSTANCE_ID', props.scriptRunner.instanceId);
+      this.plan.addEnvironment('SCRIPT_RUNNER_SECRET_NAMES', props.scriptRunner.secretNames.join(','));
+    }
     // The copy stays private until the swap: without the databases' network the plan refuses the steps
     // that would have to reach it (scripts in Lambda, preserve), instead of letting them time out.
     this.plan.addEnvironment(

@@ -30,6 +30,10 @@ const CHANGE_ACTIONS = [
   'rds:DeleteDBCluster',
   'rds:StopDBInstance',
   'rds:StopDBCluster',
+  // RDS authorizes the snapshot a delete (or a stop) takes as rds:CreateDBSnapshot on the database as well.
+  // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html#amazonrds-CreateDBSnapshot
+  'rds:CreateDBSnapshot',
+  'rds:CreateDBClusterSnapshot',
   'rds:AddTagsToResource',
   'rds:RemoveTagsFromResource',
   'rds:CreateDBInstance',

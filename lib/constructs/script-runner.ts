@@ -27,13 +27,15 @@ export const RUNNER_BUNDLE_PATH = '/opt/dbrefresh/run-scripts.js';
 /** The Node.js the user data installs (an Amazon Linux 2023 package); the bundle targets it. */
 const NODE_MAJOR = 22;
 /** Secrets the runner reads: those dbrefresh generates and those RDS manages. */
-const DEFAULT_SECRET_NAMES = ['dbrefresh/*', 'rds!*'];
+export const DEFAULT_SECRET_NAMES = ['dbrefresh/*', 'rds!*'];
 
 /** A runner instance the scripts step can send its scripts to (SSM Run Command, AWS-RunShellScript). */
 export interface IScriptRunner {
   readonly instanceId: string;
   /** The command line the step appends the job to. */
   readonly command: string;
+  /** The secret names (IAM patterns) the instance's role may read the copy's admin login from. */
+  readonly secretNames: readonly string[];
   /**
    * Lets `fn` send the scripts command to this instance only, and read how it went; sets the
    * SCRIPT_RUNNER_INSTANCE_ID and SCRIPT_RUNNER_COMMAND variables the step reads.
@@ -75,11 +77,19 @@ export interface ScriptRunnerProps {
  * security groups must let it reach the databases, as for the scripts functions.
  */
 export class ScriptRunner extends Construct implements IScriptRunner {
-  /** An instance set up by other means (it must run the runner bundle, or `command` must name what does). */
-  static fromInstanceId(instanceId: string, command: string = DEFAULT_RUNNER_COMMAND): IScriptRunner {
+  /**
+   * An instance set up by other means (it must run the runner bundle, or `command` must name what does), whose
+   * role may read the secrets named by `secretNames` (the plan refuses a refresh file whose secret it cannot).
+   */
+  static fromInstanceId(
+    instanceId: string,
+    command: string = DEFAULT_RUNNER_COMMAND,
+    secretNames: readonly string[] = DEFAULT_SECRET_NAMES,
+  ): IScriptRunner {
     return {
       instanceId,
       command,
+      secretNames,
       bindRunScripts: (fn) => bindRunScripts(fn, instanceId, command),
     };
   }
@@ -87,10 +97,12 @@ export class ScriptRunner extends Construct implements IScriptRunner {
   readonly instance: Instance;
   readonly instanceId: string;
   readonly command: string;
+  readonly secretNames: readonly string[];
 
   constructor(scope: Construct, id: string, props: ScriptRunnerProps) {
     super(scope, id);
     this.command = props.command ?? DEFAULT_RUNNER_COMMAND;
+    this.secretNames = props.secretNames ?? DEFAULT_SECRET_NAMES;
     const stack = Stack.of(this);
     const role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('ec2.amazonaws.com'),
@@ -116,7 +128,7 @@ export class ScriptRunner extends Construct implements IScriptRunner {
       role,
       new PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],
-        resources: (props.secretNames ?? DEFAULT_SECRET_NAMES).map((name) =>
+        resources: this.secretNames.map((name) =>
           stack.formatArn({
             service: 'secretsmanager',
             resource: 'secret',

@@ -1,4 +1,5 @@
 import { type CfnElement, Stack } from 'aws-cdk-lib';
+import { DEFAULT_SECRET_NAMES } from '../../lib/constructs/script-runner';
 import { RefreshStack } from '../../lib/refresh-stack';
 import { type AslDefinition, resolveDefinition } from '../../lib/resolve-definition';
 import { type StackRoles, stackRoles } from '../iam/stack-policies';
@@ -30,6 +31,12 @@ export interface LocalTask extends LocalFunction {
  * on AWS for scripts and preserve to reach the copy. Locally every engine listens on 127.0.0.1, so the ids
  * are names only.
  */
+/**
+ * The secrets the local runner's role may read (`-c scriptRunnerSecretNames` on AWS): the default patterns and
+ * the demo's `/development/*` secrets; any other secret is refused at plan for `scripts.method: "ec2"`.
+ */
+const LOCAL_RUNNER_SECRET_NAMES = [...DEFAULT_SECRET_NAMES, '/development/*'];
+
 const LOCAL_DATABASE_NETWORK = {
   vpcId: 'vpc-local',
   subnetIds: ['subnet-local-a', 'subnet-local-b'],
@@ -111,6 +118,7 @@ function synthesizeRefreshMachine(resources: LocalResources, deployment: LocalDe
         // The runner the stack creates, with its role: locally it is the SSM instance of the local account.
         scriptRunner: resources.scriptRunner !== undefined,
         scriptRunnerCommand: resources.scriptRunner?.command,
+        scriptRunnerSecretNames: LOCAL_RUNNER_SECRET_NAMES,
         refreshFilesDir: resources.refreshFilesDir,
       }),
   );

@@ -221,7 +221,7 @@ describe('notificationSubject', () => {
     expect(notificationSubject(report)).toBe('[dbrefresh] app1/development app1-dev: SUCCEEDED');
   });
 
-  it('cuts a long subject to 100 ASCII characters, keeping the outcome', () => {
+  it('cuts a long subject to 99 ASCII characters (SNS wants fewer than 100), keeping the outcome', () => {
     const report: RunReport = {
       status: 'failed',
       application: 'app1',
@@ -233,7 +233,7 @@ describe('notificationSubject', () => {
 
     const subject = notificationSubject(report);
 
-    expect(subject).toHaveLength(100);
+    expect(subject).toHaveLength(99);
     expect(subject).toMatch(/^\[dbrefresh\] app1\/d\?veloppement app1-x+\.\.\.: FAILED$/);
   });
 });

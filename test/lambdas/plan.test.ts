@@ -27,6 +27,7 @@ import {
   planRefresh,
   refreshedTags,
   runIdOf,
+  runnerMayReadSecret,
 } from '../../lambdas/plan/plan-refresh';
 import { DbRefreshError, GuardError, RefreshFileError, TargetLockedError } from '../../lambdas/shared/errors';
 import { PlanSchema } from '../../lambdas/shared/run/plan';
@@ -497,6 +498,50 @@ describe('planRefresh for an RDS instance', () => {
         const { plan } = await planRefresh({ ...clients, scriptRunnerConfigured }, request(ec2File()));
         expect(plan.steps.scripts).toBe(true);
       }
+    });
+
+    it("fails, changing nothing, when the runner's role may not read the file's admin secret, naming it and the fix", async () => {
+      liveRds();
+      const file = { ...ec2File(), adminPassword: { secretName: '/development/app1/app1-dev' } };
+
+      const planning = planRefresh(
+        { ...clients, scriptRunnerConfigured: true, scriptRunnerSecretNames: ['dbrefresh/*', 'rds!*'] },
+        request(file),
+      );
+
+      await expect(planning).rejects.toThrow(GuardError);
+      await expect(planning).rejects.toThrow(
+        /may read only secrets named dbrefresh\/\*, rds!\*, not adminPassword.secretName "\/development\/app1\/app1-dev".*-c scriptRunnerSecretNames=/,
+      );
+      expectNothingWritten();
+    });
+
+    it('plans the scripts on the runner when its role reads the secret', async () => {
+      liveRds();
+      const file = { ...ec2File(), adminPassword: { secretName: '/development/app1/app1-dev' } };
+
+      const { plan } = await planRefresh(
+        {
+          ...clients,
+          scriptRunnerConfigured: true,
+          scriptRunnerSecretNames: ['dbrefresh/*', '/development/*'],
+        },
+        request(file),
+      );
+
+      expect(plan.steps.scripts).toBe(true);
+    });
+  });
+
+  describe('runnerMayReadSecret', () => {
+    it.each([
+      ['dbrefresh/app1-dev', ['dbrefresh/*'], true],
+      ['/development/app1/app1-dev', ['dbrefresh/*', 'rds!*'], false],
+      ['/development/app1/app1-dev', ['/development/app1/app1-dev-??????'], true],
+      ['/development/app1/app1-dev', ['/development/app1/app1-dev'], false],
+      ['app1.dev', ['app1?dev*'], true],
+    ])('%s against %j: %s', (secretName, patterns, readable) => {
+      expect(runnerMayReadSecret(secretName, patterns)).toBe(readable);
     });
   });
 

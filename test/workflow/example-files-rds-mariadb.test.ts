@@ -23,6 +23,21 @@ const EXAMPLE = 'masking-with-verification';
 const DATABASE = 'crm';
 const SECRET = '/development/crm/crm-dev';
 const HOOK_ARN = 'arn:aws:lambda:eu-west-1:111122223333:function:crm-dev-reindex';
+/** The hook is another account's function: its resource-based policy lets this account invoke it (lambda add-permission). */
+const CROSS_ACCOUNT_HOOK = {
+  ...HOOK_SETTINGS,
+  policy: {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: 'arn:aws:iam::000000000000:root' },
+        Action: 'lambda:InvokeFunction',
+        Resource: HOOK_ARN,
+      },
+    ],
+  },
+} as const;
 
 let test: TestAccount;
 let lambda: LambdaClient;
@@ -83,7 +98,7 @@ describe('refresh-files/masking-with-verification.json', () => {
         hookCalls.push({ payload, unmasked: Number(row?.n) });
         return { reindexed: true };
       },
-      HOOK_SETTINGS,
+      CROSS_ACCOUNT_HOOK,
     );
     const expected = await sampleData('mysql', source.endpoint, source, DATABASE);
     const sourceContacts = await rows(
@@ -161,7 +176,7 @@ describe('refresh-files/masking-with-verification.json', () => {
       () => {
         throw new TypeError('search index crm-dev is read-only');
       },
-      HOOK_SETTINGS,
+      CROSS_ACCOUNT_HOOK,
     );
     const before = await secretLogin(test.clients.secrets, SECRET);
 
@@ -233,12 +248,16 @@ describe('the local Lambda service', () => {
     expect(decoded(out.Payload)).toMatchObject({ errorType: 'RangeError', errorMessage: 'no such index' });
   });
 
-  it('rejects an unknown function, or a known name in another account, with ResourceNotFoundException', async () => {
+  it('rejects an unknown function with ResourceNotFoundException, and a function of another account that grants nothing with AccessDeniedException', async () => {
     test.account.lambda.register('echo', (event) => event);
 
     await expect(invoke('missing', {})).rejects.toBeInstanceOf(ResourceNotFoundException);
-    await expect(invoke('arn:aws:lambda:eu-west-1:111122223333:function:echo', {})).rejects.toThrow(
-      'Function not found: arn:aws:lambda:eu-west-1:111122223333:function:echo',
-    );
+    // Another account's function is invoked only when its resource-based policy allows the caller, as on AWS.
+    await expect(invoke('arn:aws:lambda:eu-west-1:111122223333:function:echo', {})).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringContaining(
+        'because no resource-based policy allows the lambda:InvokeFunction action',
+      ),
+    });
   });
 });

@@ -82,4 +82,23 @@ describe('scripts.method "ec2": the scripts through SSM Run Command on the runne
     expect(String(record?.cause)).toMatch(/SSM command [\w-]+ on i-localrunner\) ended Failed, exit code 1/);
     expect((await runnerCommands()).at(-1)).toMatchObject({ status: 'Failed' });
   }, 120_000);
+
+  it("is refused at plan, changing nothing, when the runner's role may not read the file's admin secret", async () => {
+    const before = await test.instanceIds();
+    const commands = (await runnerCommands()).length;
+    const file = shopRefreshFile();
+    file.scripts.method = 'ec2';
+    file.adminPassword.secretName = '/qa/shop/shop-dev';
+
+    const result = await test.refresh(file, 'scripts-ec2-secret');
+
+    expect(result.status).toBe('FAILED');
+    expect(await test.recordOf(SHOP.target, 'scripts-ec2-secret')).toMatchObject({
+      status: 'failed',
+      failedStep: 'Plan refresh',
+      cause: expect.stringContaining('not adminPassword.secretName "/qa/shop/shop-dev"'),
+    });
+    expect(await test.instanceIds()).toEqual(before);
+    expect(await runnerCommands()).toHaveLength(commands);
+  }, 120_000);
 });
