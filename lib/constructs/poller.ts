@@ -5,7 +5,6 @@ import {
   Condition,
   type IChainable,
   type INextable,
-  JitterType,
   Pass,
   Result,
   type State,
@@ -18,6 +17,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { ERROR_NAMES } from '../../lambdas/shared/errors';
+import { retryTransient } from './task-retries';
 
 /** Where pollers keep their progress in the execution state, one entry per step; the handlers return it. */
 export const POLLS_PATH = '$.polls';
@@ -64,20 +64,19 @@ export class Poller extends StateMachineFragment {
     const step = stepName.charAt(0).toLowerCase() + stepName.slice(1);
     const maxAttempts = props.maxAttempts ?? 360;
     const pollPath = `${POLLS_PATH}.${props.key}`;
-    const invoke = (stateName: string) =>
+    const invokeTask = (stateName: string) =>
       new LambdaInvoke(this, stateName, {
         stateName,
         lambdaFunction: stateName === stepName ? props.start : props.check,
         payloadResponseOnly: true,
         resultPath: pollPath,
         taskTimeout: Timeout.duration(props.taskTimeout ?? Duration.minutes(5)),
-      }).addRetry({
-        errors: [ERROR_NAMES.transientAws],
-        interval: Duration.seconds(5),
-        backoffRate: 2,
-        maxAttempts: 4,
-        jitterStrategy: JitterType.FULL,
       });
+    const invoke = (stateName: string) => {
+      const task = invokeTask(stateName);
+      retryTransient(task);
+      return task;
+    };
 
     const start = invoke(stepName);
     const check = invoke(`Check ${step}`);

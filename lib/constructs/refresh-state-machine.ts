@@ -9,7 +9,6 @@ import {
   type IChainable,
   type INextable,
   IntegrationPattern,
-  JitterType,
   JsonPath,
   LogLevel,
   Pass,
@@ -23,7 +22,6 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { ERROR_NAMES } from '../../lambdas/shared/errors';
 import {
   ROTATION_ERROR_KEY,
   ROTATION_STEP,
@@ -34,6 +32,7 @@ import {
 import { acknowledge } from './acknowledge';
 import { ERROR_PATH, Poller } from './poller';
 import type { RefreshFunctions, StartAndCheck } from './refresh-functions';
+import { retryTransient } from './task-retries';
 
 export interface RefreshStateMachineProps {
   readonly functions: RefreshFunctions;
@@ -150,7 +149,7 @@ export class RefreshStateMachine extends Construct {
       }),
       taskTimeout: Timeout.duration(Duration.minutes(5)),
     });
-    this.retryTransient(plan);
+    retryTransient(plan);
     // A refused run has no plan to name it: the record of its failure needs the execution.
     const noteExecution = new Pass(this, 'NoteExecution', {
       stateName: 'Note the execution',
@@ -169,7 +168,7 @@ export class RefreshStateMachine extends Construct {
       resultPath: '$.approval',
       taskTimeout: Timeout.at('$.plan.approval.timeoutSeconds'),
     });
-    this.retryTransient(approval);
+    retryTransient(approval);
     // Nothing exists yet: a rejection or a timeout is recorded (and the lock released) without a rollback.
     approval.addCatch(failurePath(STEP_NAMES.approval, recordFailure), { resultPath: ERROR_PATH });
 
@@ -310,18 +309,8 @@ export class RefreshStateMachine extends Construct {
       resultPath,
       taskTimeout: Timeout.duration(Duration.minutes(15)),
     });
-    this.retryTransient(task);
+    retryTransient(task);
     return task;
-  }
-
-  private retryTransient(task: LambdaInvoke): void {
-    task.addRetry({
-      errors: [ERROR_NAMES.transientAws],
-      interval: Duration.seconds(5),
-      backoffRate: 2,
-      maxAttempts: 4,
-      jitterStrategy: JitterType.FULL,
-    });
   }
 }
 

@@ -38,9 +38,9 @@ export interface LocalTask extends LocalFunction {
 const LOCAL_RUNNER_SECRET_NAMES = [...DEFAULT_SECRET_NAMES, '/development/*'];
 
 const LOCAL_DATABASE_NETWORK = {
-  vpcId: 'vpc-local',
-  subnetIds: ['subnet-local-a', 'subnet-local-b'],
-  securityGroupIds: ['sg-local-databases'],
+  vpcId: 'vpc-0d0b0e0f00000001',
+  subnetIds: ['subnet-0d0b0e0f0000000a', 'subnet-0d0b0e0f0000000b'],
+  securityGroupIds: ['sg-0d0b0e0f00000001'],
 };
 
 /** The synthesized refresh state machine as local mode runs it. */

@@ -88,7 +88,7 @@ describe('Poller', () => {
     for (const name of ['Restore temporary copy', 'Check restore temporary copy']) {
       expect(States[name]?.TimeoutSeconds).toBe(300);
       expect(States[name]?.Retry).toContainEqual({
-        ErrorEquals: ['TransientAwsError'],
+        ErrorEquals: ['TransientAwsError', 'Lambda.TooManyRequestsException'],
         IntervalSeconds: 5,
         BackoffRate: 2,
         MaxAttempts: 4,

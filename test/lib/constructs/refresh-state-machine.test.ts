@@ -260,10 +260,16 @@ describe('RefreshStateMachine', () => {
     expect(states[STEP_NAMES.restore]).toMatchObject({ ResultPath: '$.polls.restore' });
   });
 
-  it('retries transient AWS errors with backoff and full jitter on every Task', () => {
+  it('retries transient AWS errors and Lambda throttling with backoff and full jitter on every Task', () => {
     for (const [name, state] of Object.entries(states).filter(([, s]) => s.Type === 'Task')) {
-      const retry = (state.Retry ?? []).find((r: State) => r.ErrorEquals.includes('TransientAwsError'));
-      expect({ name, retry }).toMatchObject({ name, retry: { BackoffRate: 2, JitterStrategy: 'FULL' } });
+      for (const error of ['TransientAwsError', 'Lambda.TooManyRequestsException']) {
+        const retry = (state.Retry ?? []).find((r: State) => r.ErrorEquals.includes(error));
+        expect({ name, error, retry }).toMatchObject({
+          name,
+          error,
+          retry: { BackoffRate: 2, JitterStrategy: 'FULL' },
+        });
+      }
     }
   });
 
