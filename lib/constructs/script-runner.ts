@@ -266,9 +266,9 @@ function grant(grantee: IGrantable, statement: PolicyStatement, reason: string):
  * the instance has none) and the target is the Node.js the user data installs.
  */
 function bundleRunner(outputDir: string): boolean {
-  const alias = Object.fromEntries(
-    Object.entries(TASK_BUNDLING.esbuildArgs).map(([flag, value]) => [flag.replace(/^--alias:/, ''), value]),
-  );
+  // The runner takes its instance role's credentials from the instance metadata: it keeps the SDK's default
+  // credential chain, and only the functions' alias of the charset codecs.
+  const alias = { 'iconv-lite': TASK_BUNDLING.esbuildArgs['--alias:iconv-lite'] };
   esbuild.buildSync({
     entryPoints: [path.join(LAMBDAS_DIR, 'scripts', 'ec2-runner.ts')],
     outfile: path.join(outputDir, path.posix.basename(RUNNER_BUNDLE_PATH)),

@@ -11,7 +11,9 @@ import { acknowledge } from './acknowledge';
 export const LAMBDAS_DIR = path.join(__dirname, '..', '..', 'lambdas');
 
 /**
- * How every step is bundled. The AWS SDK v3 is left out: the Node.js 24 runtime provides it.
+ * How every step is bundled. The AWS SDK v3 clients are bundled, the versions the code is built and tested
+ * against, as AWS recommends rather than relying on the runtime's copy:
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html#nodejs-sdk-included
  * ES module builds of dependencies are preferred so unused code is tree-shaken.
  * `keepNames` keeps error class names readable in logs (the Retry/Catch names are literals anyway).
  */
@@ -23,10 +25,20 @@ export const TASK_BUNDLING = {
   format: OutputFormat.CJS,
   // Prefer packages' ES modules so esbuild can drop what a step does not use (zod's locales, say).
   mainFields: ['module', 'main'],
-  externalModules: ['@aws-sdk/*'],
-  // mysql2 needs iconv-lite only for legacy charsets; Node's TextDecoder covers them at a fraction of the size.
+  externalModules: [],
   esbuildArgs: {
+    // mysql2 needs iconv-lite only for legacy charsets; Node's TextDecoder covers them at a fraction of the size.
     '--alias:iconv-lite': path.join(__dirname, '..', '..', 'lambdas', 'shared', 'sql', 'text-codecs.ts'),
+    // A function's credentials are in its environment: the SDK's default provider chain is left out.
+    '--alias:@aws-sdk/credential-provider-node': path.join(
+      __dirname,
+      '..',
+      '..',
+      'lambdas',
+      'shared',
+      'aws',
+      'lambda-credentials.ts',
+    ),
   },
 } as const satisfies BundlingOptions;
 
