@@ -128,7 +128,28 @@ export async function resolvePlan(clients: PlanClients, request: PlanRequest): P
   checkPreserve(complete);
   checkCopy(complete, { databaseFunctionsInVpc: clients.databaseFunctionsInVpc });
   await checkGroups(clients.rds, complete.file, file, restoredEngine(file, source));
+  checkStateSize(request.input, complete);
   return complete;
+}
+
+/**
+ * Step Functions fails an execution whose state passes 256 KiB with States.DataLimitExceeded, which no Catch
+ * handles: the run would end unrecorded, its lock held. The state carries the execution input and the plan from
+ * the first step on, and the steps' poll states and results after, so the input and the plan may take at most
+ * this much of it.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html (input or output size: 256 KiB)
+ */
+export const MAX_PLANNED_STATE_BYTES = 160 * 1024;
+
+function checkStateSize(input: RunInput, plan: Plan): void {
+  const bytes = Buffer.byteLength(JSON.stringify({ ...input, plan }), 'utf8');
+  if (bytes > MAX_PLANNED_STATE_BYTES) {
+    throw new GuardError(
+      `The refresh file and its plan take ${Math.ceil(bytes / 1024)} KiB of the run's state, more than the ` +
+        `${MAX_PLANNED_STATE_BYTES / 1024} KiB dbrefresh allows them: Step Functions fails a run whose state passes ` +
+        '256 KiB, with nothing recorded. Shorten the refresh file (its comment, tags, preserve lists or verification queries)',
+    );
+  }
 }
 
 type PartialPlan = Omit<
@@ -283,8 +304,22 @@ export function refreshedTags(
   tags.set(RUN_TAG_KEY, runId);
   tags.set(SOURCE_TAG_KEY, source.id);
   tags.set(RESTORE_POINT_TAG_KEY, source.restorePoint);
+  if (tags.size > MAX_TAGS) {
+    const own = 4;
+    throw new GuardError(
+      `The refreshed target would carry ${tags.size} tags: the ${tags.size - own} the live target and the ` +
+        `file's tags give it, and dbrefresh's own ${own}; RDS allows at most ${MAX_TAGS} per resource, and would refuse the ` +
+        `restore. Remove ${tags.size - MAX_TAGS} of them from the target or from the file's tags`,
+    );
+  }
   return [...tags].map(([Key, Value]) => ({ Key, Value }));
 }
+
+/**
+ * RDS allows at most 50 tags on a resource.
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html
+ */
+const MAX_TAGS = 50;
 
 /** The KMS keys the restore needs must be usable before anything starts. */
 async function checkKeys(kms: KMSClient, file: RefreshFile, source: SourceFacts): Promise<void> {

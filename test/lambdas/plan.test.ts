@@ -1204,6 +1204,18 @@ describe('refreshedTags', () => {
     snapshot: null,
   };
 
+  it("rejects tags past the 50 RDS allows on a resource, counting dbrefresh's own, naming how many to remove", () => {
+    const fileTags = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`file-${i}`, 'x']));
+    const parsed = PlanSchema.shape.file.parse(rdsFile({ tags: fileTags }));
+    const live = Array.from({ length: 27 }, (_, i) => ({ Key: `live-${i}`, Value: 'y' }));
+
+    expect(() => refreshedTags(live, parsed, RUN, source)).toThrow(GuardError);
+    expect(() => refreshedTags(live, parsed, RUN, source)).toThrow(
+      /would carry 51 tags: the 47 the live target and the file's tags give it, and dbrefresh's own 4; RDS allows at most 50 per resource.*Remove 1 of them/,
+    );
+    expect(refreshedTags(live.slice(1), parsed, RUN, source)).toHaveLength(50);
+  });
+
   it("lets the file's tags replace carried-over ones of the same key", () => {
     const parsed = PlanSchema.shape.file.parse(rdsFile({ tags: { team: 'platform' } }));
 
